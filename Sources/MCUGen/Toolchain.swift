@@ -1,0 +1,100 @@
+import Foundation
+import MCUSim
+
+/// Failures of the generator and its toolchain.
+public enum GeneratorError: Error, CustomStringConvertible {
+    case toolchainMissing(String)
+    case compileFailed(command: String, output: String)
+
+    public var description: String {
+        switch self {
+        case let .toolchainMissing(m): return m
+        case let .compileFailed(command, output):
+            let firstLines = output.split(separator: "\n").prefix(12).joined(separator: "\n")
+            return "arm-none-eabi-gcc failed: \(command)\n\(firstLines)"
+        }
+    }
+}
+
+/// How floating point is compiled: hardware FPU with the hard-float ABI, or software.
+public enum FloatABI: String, Sendable, CaseIterable {
+    case hard, soft
+}
+
+/// The Arm GCC + newlib toolchain that builds firmware for a board.
+public struct Toolchain: Sendable {
+    public let gcc: String
+
+    public init(gcc: String) { self.gcc = gcc }
+
+    /// Finds arm-none-eabi-gcc on PATH.
+    public static func locate() throws -> Toolchain {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/arm-none-eabi-gcc"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return Toolchain(gcc: candidate) }
+        }
+        throw GeneratorError.toolchainMissing("arm-none-eabi-gcc not found on PATH; run scripts/setup.sh (apt: gcc-arm-none-eabi libnewlib-arm-none-eabi)")
+    }
+
+    /// The GCC flags that select a board's core (kept in step with firmware/runtime/boards.mk).
+    public static func cpuFlags(core: CoreKind, float: FloatABI = .hard) -> [String] {
+        switch core {
+        case .cortexM0: return ["-mcpu=cortex-m0", "-mthumb"]
+        case .cortexM0Plus: return ["-mcpu=cortex-m0plus", "-mthumb"]
+        case .cortexM3: return ["-mcpu=cortex-m3", "-mthumb"]
+        case .cortexM4: return ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft"]
+        case .cortexM4F:
+            return float == .hard ? ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
+                                  : ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft"]
+        case .cortexM7:
+            return float == .hard ? ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"]
+                                  : ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=soft"]
+        case .cortexM33:
+            return float == .hard ? ["-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"]
+                                  : ["-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=soft"]
+        }
+    }
+
+    /// The project's firmware/ folder (runtime startup, linker scripts, kernels).
+    public static func firmwareDirectory() -> String? { ProjectLayout.findUpward("firmware") }
+
+    /// Compiles and links `sources` into `output`. With `runtime: true` the project's startup
+    /// and the board's linker script (firmware/runtime/<board>.ld) are used, and newlib's
+    /// rdimon provides semihosting stdio.
+    public func build(sources: [String], board: Board, output: String, float: FloatABI = .hard,
+                      optimization: String = "-O2", runtime: Bool = true, linkerScript: String? = nil,
+                      extraFlags: [String] = []) throws {
+        var args = Toolchain.cpuFlags(core: board.core, float: float)
+        args += [optimization, "-g", "-Wall", "-ffunction-sections", "-fdata-sections"]
+        var inputs = sources
+        if runtime {
+            guard let fw = Toolchain.firmwareDirectory() else {
+                throw GeneratorError.toolchainMissing("cannot find the firmware/ runtime folder")
+            }
+            inputs.insert("\(fw)/runtime/startup.c", at: 0)
+            args += ["--specs=rdimon.specs", "-L", "\(fw)/runtime", "-T", linkerScript ?? "\(fw)/runtime/\(board.name).ld"]
+        } else if let linkerScript {
+            args += ["-T", linkerScript]
+        }
+        args += ["-Wl,--gc-sections"] + extraFlags + inputs + ["-o", output]
+        try run(args)
+    }
+
+    /// Runs gcc; its diagnostics become the error on failure.
+    public func run(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: gcc)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw GeneratorError.compileFailed(command: ([gcc] + arguments).joined(separator: " "),
+                                               output: String(decoding: output, as: UTF8.self))
+        }
+    }
+}

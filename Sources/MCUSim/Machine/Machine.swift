@@ -1,0 +1,310 @@
+import CUnicorn
+import Foundation
+
+/// What a run produced, before it is rendered as a report.
+public struct RunResult: Sendable {
+    public var board: Board
+    public var firmwarePath: String
+    public var firmwareSHA256: String
+    public var flashBytes: UInt64
+    public var sramStaticBytes: UInt64
+    public var boot: BootInfo
+    public var stop: StopInfo
+    public var instructions: UInt64
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+    public var consoleTruncated: Bool
+    public var wallSeconds: Double
+    /// MMIO accesses that no peripheral model answered (reads returned zero).
+    public var unmodeledMMIOAccesses: UInt64
+}
+
+/// A Cortex-M board in Unicorn: memory mapped per region from host buffers the simulator
+/// owns, the image placed at its load addresses, MMIO windows for peripherals, and hooks.
+public final class Machine {
+    public let board: Board
+    public let image: FirmwareImage
+    public let options: RunOptions
+    public private(set) var boot: BootInfo
+
+    private let uc: OpaquePointer
+    private let hot: UnsafeMutablePointer<HotState>
+    private let context: MachineContext
+    private var buffers: [(region: MemoryRegion, host: UnsafeMutableRawPointer, mappedSize: Int)] = []
+    private var windows: [MMIOWindow] = []
+    private let codeWindows: UnsafeMutablePointer<CodeWindow>
+    private var hooks: [uc_hook] = []
+
+    public init(board: Board, image: FirmwareImage, options: RunOptions = RunOptions()) throws {
+        self.board = board
+        self.image = image
+        self.options = options
+        try Machine.checkFits(image: image, board: board)
+
+        var engine: OpaquePointer?
+        let mode = uc_mode(UC_MODE_THUMB.rawValue | UC_MODE_MCLASS.rawValue)
+        guard uc_open(UC_ARCH_ARM, mode, &engine) == UC_ERR_OK, let engine else {
+            throw SimulatorError.engine("cannot open an ARM M-profile engine")
+        }
+        uc = engine
+        let model = Machine.unicornModel(board.core)
+        guard mcusim_set_cpu_model(uc, Int32(model.rawValue)) == UC_ERR_OK else {
+            uc_close(uc)
+            throw SimulatorError.engine("cannot select the CPU model for \(board.core.rawValue)")
+        }
+
+        hot = .allocate(capacity: 1)
+        hot.initialize(to: HotState())
+        hot.pointee.instructionLimit = options.maxInstructions == 0 ? .max : options.maxInstructions
+        codeWindows = .allocate(capacity: max(board.regions.count, 1))
+
+        let console = ConsoleCapture(routing: options.console)
+        context = MachineContext(uc: uc, board: board, image: image, hot: hot, console: console)
+        boot = BootInfo(path: .elfEntry, initialSP: 0, resetPC: 0, note: "")
+
+        do {
+            try mapMemory()
+            loadImage()
+            try mapPeripherals(console: console)
+            try installHooks()
+        } catch {
+            release()
+            throw error
+        }
+        boot = chooseBoot()
+        context.semihosting = Semihosting(memory: context.memory, console: console, options: options,
+                                          clockHz: board.clockHz, heapInfo: heapInfo())
+    }
+
+    deinit { release() }
+
+    private var released = false
+    private func release() {
+        guard !released else { return }
+        released = true
+        for h in hooks { uc_hook_del(uc, h) }
+        uc_close(uc)
+        for b in buffers { free(b.host) }
+        buffers.removeAll()
+        hot.deinitialize(count: 1)
+        hot.deallocate()
+        codeWindows.deallocate()
+    }
+
+    /// Unicorn has no M0+ model; the M0 is the same ISA (ARMv6-M). The M4 model carries the
+    /// FPU either way; a core without one reads CPACR as zero, so FP use still stops.
+    static func unicornModel(_ core: CoreKind) -> uc_cpu_arm {
+        switch core {
+        case .cortexM0, .cortexM0Plus: return UC_CPU_ARM_CORTEX_M0
+        case .cortexM3: return UC_CPU_ARM_CORTEX_M3
+        case .cortexM4, .cortexM4F: return UC_CPU_ARM_CORTEX_M4
+        case .cortexM7: return UC_CPU_ARM_CORTEX_M7
+        case .cortexM33: return UC_CPU_ARM_CORTEX_M33
+        }
+    }
+
+    /// Every byte the image places must land in one memory region of the board.
+    static func checkFits(image: FirmwareImage, board: Board) throws {
+        for segment in image.segments {
+            for (address, label) in [(segment.loadAddress, "load"), (segment.virtualAddress, "run")] {
+                let size = UInt64(label == "load" ? max(segment.fileSize, 1) : segment.memorySize)
+                guard board.regions.contains(where: { $0.kind.isMemory && $0.contains(start: UInt64(address), length: size) }) else {
+                    throw SimulatorError.imageDoesNotFit(
+                        path: image.path,
+                        reason: "segment at \(label) address \(hex(address)) (\(size) bytes) is outside the memory of board \(board.name)")
+                }
+            }
+        }
+    }
+
+    private static let pageSize = 4096
+
+    private func mapMemory() throws {
+        var windowCount = 0
+        for region in board.regions where region.kind.isMemory {
+            guard Int(region.base) % Machine.pageSize == 0 else {
+                throw SimulatorError.badBoard(path: board.sourcePath, key: "memory.\(region.name).base",
+                                              problem: "must be 4 KiB aligned for the emulator")
+            }
+            let mapped = (Int(region.size) + Machine.pageSize - 1) / Machine.pageSize * Machine.pageSize
+            // calloc of large sizes gives lazily zeroed pages: an 8 MiB DRAM costs nothing until touched.
+            guard let host = calloc(mapped, 1) else { throw SimulatorError.engine("out of memory mapping \(region.name)") }
+            let perms: UInt32 = region.kind.isWritable ? UC_PROT_ALL.rawValue : (UC_PROT_READ.rawValue | UC_PROT_EXEC.rawValue)
+            let err = uc_mem_map_ptr(uc, UInt64(region.base), mapped, perms, host)
+            guard err == UC_ERR_OK else {
+                free(host)
+                throw SimulatorError.engine("cannot map region \(region.name): \(String(cString: uc_strerror(err)))")
+            }
+            buffers.append((region, host, mapped))
+            codeWindows[windowCount] = CodeWindow(base: region.base, size: UInt32(min(mapped, Int(UInt32.max))),
+                                                  host: host.assumingMemoryBound(to: UInt8.self))
+            windowCount += 1
+        }
+        hot.pointee.windows = codeWindows
+        hot.pointee.windowCount = windowCount
+    }
+
+    /// Places each PT_LOAD segment at its load address and zeroes the memsz tail.
+    private func loadImage() {
+        for segment in image.segments {
+            guard let buffer = buffers.first(where: { $0.region.contains(segment.loadAddress) }) else { continue }
+            let offset = Int(segment.loadAddress - buffer.region.base)
+            let destination = buffer.host.advanced(by: offset)
+            segment.bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            let tail = Int(segment.memorySize) - segment.bytes.count
+            if tail > 0, offset + segment.bytes.count + tail <= buffer.mappedSize {
+                destination.advanced(by: segment.bytes.count).initializeMemory(as: UInt8.self, repeating: 0, count: tail)
+            }
+        }
+    }
+
+    private func mapPeripherals(console: ConsoleCapture) throws {
+        let system = MMIOWindow(base: 0xE000_0000, size: 0x0010_0000, regionName: "system")
+        system.attach(SystemControlSpace(core: board.core, hot: hot))
+        var all = [system]
+        for region in board.regions where region.kind == .mmio {
+            let window = MMIOWindow(base: region.base, size: region.size, regionName: region.name)
+            if let spec = board.console, region.contains(spec.base) {
+                switch spec.kind {
+                case .max32Uart: window.attach(Max32Uart(base: spec.base, console: console))
+                }
+            }
+            all.append(window)
+        }
+        for window in all {
+            let size = (Int(window.size) + Machine.pageSize - 1) / Machine.pageSize * Machine.pageSize
+            let user = Unmanaged.passUnretained(window).toOpaque()
+            let err = uc_mmio_map(uc, UInt64(window.base), size, mmioReadHook, user, mmioWriteHook, user)
+            guard err == UC_ERR_OK else {
+                throw SimulatorError.engine("cannot map MMIO window \(window.regionName) at \(hex(window.base)): \(String(cString: uc_strerror(err)))")
+            }
+        }
+        windows = all
+    }
+
+    private func installHooks() throws {
+        var handle: uc_hook = 0
+        let contextPointer = Unmanaged.passUnretained(context).toOpaque()
+        guard mcusim_hook_code(uc, &handle, codeHook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
+            throw SimulatorError.engine("cannot install the code hook")
+        }
+        hooks.append(handle)
+        guard mcusim_hook_mem_invalid(uc, &handle, invalidMemoryHook, contextPointer) == UC_ERR_OK else {
+            throw SimulatorError.engine("cannot install the invalid-memory hook")
+        }
+        hooks.append(handle)
+        guard mcusim_hook_intr(uc, &handle, interruptHook, contextPointer) == UC_ERR_OK else {
+            throw SimulatorError.engine("cannot install the interrupt hook")
+        }
+        hooks.append(handle)
+    }
+
+    /// Boot as the hardware does when the boot address holds a plausible vector table:
+    /// word 0 a stack pointer in RAM, word 1 a Thumb reset address in executable memory.
+    private func chooseBoot() -> BootInfo {
+        let memory = context.memory
+        let sp = memory.read32(board.bootAddress)
+        let reset = memory.read32(board.bootAddress &+ 4)
+        let spOK = sp & 3 == 0 && board.regions.contains { r in
+            (r.kind == .sram || r.kind == .dram) && UInt64(sp) > UInt64(r.base) && UInt64(sp) <= r.end
+        }
+        let resetOK = reset & 1 == 1 && board.regions.contains { $0.kind.isMemory && $0.contains(reset & ~1) }
+        if spOK && resetOK {
+            return BootInfo(path: .vectorTable, initialSP: sp, resetPC: reset & ~1,
+                            note: "vector table at \(hex(board.bootAddress))")
+        }
+        let sram = board.primarySRAM
+        let top = sram.map { UInt32(truncatingIfNeeded: $0.end) } ?? 0
+        let why = !spOK ? "word 0 (\(hex(sp))) is not a stack pointer in RAM" : "word 1 (\(hex(reset))) is not a Thumb address in memory"
+        return BootInfo(path: .elfEntry, initialSP: top, resetPC: image.entry & ~1,
+                        note: "no valid vector table at \(hex(board.bootAddress)): \(why); started at the ELF entry with SP at the top of \(sram?.name ?? "SRAM")")
+    }
+
+    /// HEAPINFO: heap from the linker's `end` symbol up to the stack reserve below the initial SP.
+    private func heapInfo() -> (UInt32, UInt32, UInt32, UInt32) {
+        let stackTop = boot.initialSP
+        var heapBase: UInt32 = 0
+        for name in ["end", "_end", "__end__", "__heap_start", "__HeapBase"] {
+            if let s = image.symbols.named(name) { heapBase = s.address; break }
+        }
+        if heapBase == 0 {
+            heapBase = image.sections.filter { $0.isWritable && board.primarySRAM?.contains($0.address) == true }
+                .map { $0.address &+ $0.size }.max() ?? (board.primarySRAM?.base ?? 0)
+        }
+        let reserve: UInt32 = 8 * 1024
+        let heapLimit = stackTop > heapBase &+ reserve ? stackTop - reserve : heapBase
+        return (heapBase, heapLimit, stackTop, heapLimit)
+    }
+
+    /// Runs until the firmware exits, faults, idles or reaches a limit.
+    public func run() -> RunResult {
+        context.setRegister(UC_ARM_REG_SP, boot.initialSP)
+        context.setRegister(UC_ARM_REG_MSP, boot.initialSP)
+        let timeout = options.maxSeconds.map { UInt64(max($0, 0.000_001) * 1_000_000) } ?? 0
+        let started = DispatchTime.now()
+        let err = uc_emu_start(uc, UInt64(boot.resetPC | 1), 0xFFFF_FFFF, timeout, 0)
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        let stop = resolveStop(err: err, wall: wall)
+        return RunResult(
+            board: board, firmwarePath: image.path, firmwareSHA256: image.sha256,
+            flashBytes: image.flashBytes(on: board),
+            sramStaticBytes: image.staticBytes(on: board, kind: .sram),
+            boot: boot, stop: stop, instructions: hot.pointee.instructions,
+            stdout: context.console.stdout, stderr: context.console.stderr,
+            consoleTruncated: context.console.truncated, wallSeconds: wall,
+            unmodeledMMIOAccesses: windows.reduce(0) { $0 + $1.unmodeledReads + $1.unmodeledWrites })
+    }
+
+    private func resolveStop(err: uc_err, wall: Double) -> StopInfo {
+        if let stop = context.stop { return stop }
+        let pcNow = context.register(UC_ARM_REG_PC) & ~1
+        switch hot.pointee.stop {
+        case .instructionLimit:
+            let pc = hot.pointee.stopPC
+            return StopInfo(reason: .limit, pc: pc, symbol: context.symbol(pc),
+                            message: "instruction limit of \(options.maxInstructions) reached at \(context.where_(pc))", limit: "instructions")
+        case .idleLoop:
+            let pc = hot.pointee.stopPC
+            return StopInfo(reason: .idle, pc: pc, symbol: context.symbol(pc),
+                            message: "idle loop (branch to self) at \(context.where_(pc)) with nothing enabled that could wake it")
+        case .fpuDisabled:
+            let pc = hot.pointee.stopPC
+            return context.fault(pc, "FPU instruction at \(context.where_(pc)) while the FPU is disabled: set CPACR (0xE000ED88) bits 20-23 before using floating point, as the reset code must on the chip")
+        case .none:
+            break
+        }
+        if let access = context.invalidAccess {
+            return context.fault(pcNow, describeInvalid(access, pc: pcNow))
+        }
+        if err == UC_ERR_INSN_INVALID {
+            let bytes = context.memory.readBytes(pcNow, count: 4)
+            let half = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
+            let text = half >= 0xE800 ? String(format: "0x%04X%04X", half, UInt16(bytes[2]) | UInt16(bytes[3]) << 8) : String(format: "0x%04X", half)
+            return context.fault(pcNow, "undefined instruction \(text) at \(context.where_(pcNow))")
+        }
+        if err != UC_ERR_OK {
+            return context.fault(pcNow, "emulator stopped at \(context.where_(pcNow)): \(String(cString: uc_strerror(err)))")
+        }
+        if let max = options.maxSeconds, wall >= max * 0.99 {
+            return StopInfo(reason: .limit, pc: pcNow, symbol: context.symbol(pcNow),
+                            message: "time limit of \(max) s reached at \(context.where_(pcNow))", limit: "seconds")
+        }
+        return context.fault(pcNow, "execution reached \(context.where_(pcNow)), outside the program")
+    }
+
+    private func describeInvalid(_ a: (type: uc_mem_type, address: UInt64, size: Int, value: Int64), pc: UInt32) -> String {
+        let address = hex(UInt32(truncatingIfNeeded: a.address))
+        let at = context.where_(pc)
+        switch a.type {
+        case UC_MEM_WRITE_PROT:
+            let region = board.region(containing: UInt32(truncatingIfNeeded: a.address))
+            return "store of \(a.size) bytes to \(region?.kind.rawValue ?? "read-only") memory at \(address) at \(at): \(region?.name ?? "this region") is not writable"
+        case UC_MEM_READ_UNMAPPED: return "read of \(a.size) bytes from unmapped address \(address) at \(at)"
+        case UC_MEM_WRITE_UNMAPPED: return "write of \(a.size) bytes to unmapped address \(address) at \(at)"
+        case UC_MEM_FETCH_UNMAPPED: return "instruction fetch from unmapped address \(address)"
+        case UC_MEM_FETCH_PROT: return "instruction fetch from non-executable address \(address)"
+        case UC_MEM_READ_PROT: return "read from protected address \(address) at \(at)"
+        default: return "invalid memory access at \(address) at \(at)"
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// Where the firmware's console output goes while it runs. It is always captured for the
+/// report as well.
+public enum ConsoleRouting: Sendable {
+    /// Firmware stdout to our stdout, firmware stderr to our stderr.
+    case passthrough
+    /// Everything to our stderr (used when stdout carries JSON).
+    case allToStderr
+    /// Captured only.
+    case silent
+}
+
+public struct RunOptions: Sendable {
+    /// Stop after this many instructions (a `limit` stop).
+    public var maxInstructions: UInt64
+    /// Stop after this much host wall-clock time (a `limit` stop); nil for no limit.
+    public var maxSeconds: Double?
+    /// Host files are reachable through semihosting only under this directory.
+    public var semihostingRoot: String?
+    /// Bytes the firmware reads from its stdin (":tt" opened for reading); empty gives EOF.
+    public var stdinBytes: [UInt8]
+    public var console: ConsoleRouting
+    /// Command line the firmware sees through SYS_GET_CMDLINE.
+    public var commandLine: String
+
+    public static let defaultMaxInstructions: UInt64 = 10_000_000_000
+
+    public init(maxInstructions: UInt64 = RunOptions.defaultMaxInstructions, maxSeconds: Double? = nil,
+                semihostingRoot: String? = nil, stdinBytes: [UInt8] = [], console: ConsoleRouting = .silent,
+                commandLine: String = "firmware") {
+        self.maxInstructions = maxInstructions
+        self.maxSeconds = maxSeconds
+        self.semihostingRoot = semihostingRoot
+        self.stdinBytes = stdinBytes
+        self.console = console
+        self.commandLine = commandLine
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import MCUSim
+
+/// The `mcusim` command tree.
+public struct MCUSimCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "mcusim",
+        abstract: "Run Cortex-M firmware on an instruction-level emulator and report what the chip would spend.",
+        discussion: """
+        Exit codes: the firmware's own exit code (0-63) passes through; 64 usage error, 65 bad input \
+        (ELF, board, model, budget), 66 budget exceeded, 67 firmware fault, 68 limit reached, \
+        69 idle with nothing to wake it, 70 breakpoint, 71 internal error. See docs/exit-codes.md.
+        """,
+        version: "0.1.0",
+        subcommands: [RunCommand.self, BoardsCommand.self]
+    )
+
+    public init() {}
+
+    /// Parses, runs, prints errors as one line on stderr and exits with the documented code.
+    public static func entry(_ arguments: [String]? = nil) -> Never {
+        let status = execute(arguments)
+        Foundation.exit(status)
+    }
+
+    /// The same as `entry` without exiting, for tests.
+    public static func execute(_ arguments: [String]?) -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            do {
+                try command.run()
+                return 0
+            } catch let exit as ExitCode {
+                return exit.rawValue
+            } catch let error as SimulatorError {
+                printError(error.description)
+                return error.exitStatus.rawValue
+            } catch let error as CommandError {
+                printError(error.description)
+                return error.exitStatus.rawValue
+            } catch {
+                // ArgumentParser's own errors (validation, help) keep their formatting and codes.
+                let code = exitCode(for: error).rawValue
+                if code != 0 { printError(fullMessage(for: error)) } else { print(fullMessage(for: error)) }
+                return code
+            }
+        } catch {
+            let code = exitCode(for: error).rawValue
+            let message = fullMessage(for: error)
+            if code == 0 { print(message) } else { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            return code
+        }
+    }
+
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data("mcusim: error: \(message)\n".utf8))
+    }
+}

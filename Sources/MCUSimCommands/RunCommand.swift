@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import MCUSim
+
+/// `mcusim run`: run one ELF on one board and report.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a Cortex-M ELF image on a board and report how it ended and what it cost.",
+        discussion: """
+        The image is placed at its load addresses and started from the vector table at the board's \
+        boot address (or at the ELF entry when there is none). Firmware output through ARM semihosting \
+        (newlib's rdimon) or the board's console UART appears on stdout as it runs (stderr with \
+        --format json) and is kept in the report.
+
+        Exit status: the firmware's exit code (0-63) when it exits; 67 fault, 68 limit, 69 idle, \
+        70 breakpoint; 65 bad input. See docs/exit-codes.md.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The firmware ELF file (32-bit little-endian ARM executable).", valueName: "firmware.elf"))
+    var firmware: String
+
+    @OptionGroup var boardOption: BoardOption
+    @OptionGroup var reportOptions: ReportOptions
+
+    @Option(name: .long, help: ArgumentHelp("Stop after this many instructions (0 for no limit).", valueName: "n"))
+    var maxInstructions: UInt64 = RunOptions.defaultMaxInstructions
+
+    @Option(name: .long, help: ArgumentHelp("Stop after this many seconds of host wall-clock time.", valueName: "seconds"))
+    var maxSeconds: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Let the firmware open host files under this directory through semihosting. Without it, firmware cannot touch host files.", valueName: "dir"))
+    var semihostingRoot: String?
+
+    @Option(name: .long, help: ArgumentHelp("Feed this file to the firmware's stdin (semihosting reads of ':tt'). Default: empty.", valueName: "file"))
+    var stdin: String?
+
+    @Flag(name: .long, help: "Do not echo the firmware's console output while it runs (it stays in the report).")
+    var quiet = false
+
+    func validate() throws {
+        if let s = maxSeconds, !(s > 0 && s.isFinite) {
+            throw ValidationError("--max-seconds must be a positive number of seconds")
+        }
+        if let root = semihostingRoot {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError("--semihosting-root \(root): not a directory")
+            }
+        }
+    }
+
+    func run() throws {
+        let board = try boardOption.load()
+        let image = try ELFLoader.load(path: firmware)
+        var stdinBytes: [UInt8] = []
+        if let stdin {
+            guard let data = FileManager.default.contents(atPath: stdin) else {
+                throw CommandError.io("\(stdin): cannot read the --stdin file")
+            }
+            stdinBytes = [UInt8](data)
+        }
+        let routing: ConsoleRouting = quiet ? .silent : (reportOptions.format == .json ? .allToStderr : .passthrough)
+        let options = RunOptions(maxInstructions: maxInstructions, maxSeconds: maxSeconds,
+                                 semihostingRoot: semihostingRoot, stdinBytes: stdinBytes, console: routing,
+                                 commandLine: (firmware as NSString).lastPathComponent)
+        let machine = try Machine(board: board, image: image, options: options)
+        let result = machine.run()
+
+        let json = RunReport.json(result)
+        if let path = reportOptions.report {
+            do {
+                try json.serialized().write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                throw CommandError.io("\(path): cannot write the report: \(error.localizedDescription)")
+            }
+        }
+        switch reportOptions.format {
+        case .json: print(json.serialized(), terminator: "")
+        case .text:
+            // Keep the table apart from firmware output that did not end its last line.
+            if !quiet, let last = result.stdout.last, last != 0x0A { print("") }
+            print(TextReport.render(result), terminator: "")
+        }
+        let status = RunCommand.exitStatus(for: result.stop)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    static func exitStatus(for stop: StopInfo) -> Int32 {
+        switch stop.reason {
+        case .exit: return ExitStatus.firmware(stop.exitCode ?? 0)
+        case .fault: return ExitStatus.fault.rawValue
+        case .limit: return ExitStatus.limit.rawValue
+        case .idle: return ExitStatus.idle.rawValue
+        case .breakpoint: return ExitStatus.breakpoint.rawValue
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import MCUSim
+
+/// Human-readable renderings: aligned tables with grouped digits.
+enum TextReport {
+    static func render(_ r: RunResult) -> String {
+        let stop: String = {
+            var s = r.stop.reason.rawValue
+            if let code = r.stop.exitCode { s += " (code \(code))" }
+            return s + ": " + r.stop.message
+        }()
+        let mips = r.wallSeconds > 0 ? Double(r.instructions) / r.wallSeconds / 1e6 : 0
+        let rows: [[String]] = [
+            ["board", "\(r.board.name) (\(r.board.core.rawValue), \(megahertz(r.board.clockHz)))"],
+            ["firmware", "\(r.firmwarePath)"],
+            ["  flash", "\(grouped(r.flashBytes)) B"],
+            ["  static sram", "\(grouped(r.sramStaticBytes)) B"],
+            ["boot", "\(r.boot.path.rawValue), sp \(hexAddress(r.boot.initialSP)), pc \(hexAddress(r.boot.resetPC))"],
+            ["stop", stop],
+            ["instructions", grouped(r.instructions)],
+            ["host", String(format: "%.3f s, %.1f MIPS", r.wallSeconds, mips)],
+        ]
+        return "── mcusim run ──\n" + table(rows, header: false)
+    }
+
+    static func render(_ b: Board) -> String {
+        var rows: [[String]] = [
+            ["name", b.name], ["description", b.description], ["core", b.core.rawValue],
+            ["clock", "\(megahertz(b.clockHz)) (\(grouped(b.clockHz)) Hz)"], ["boot address", hexAddress(b.bootAddress)],
+        ]
+        if let c = b.console { rows.append(["console", "\(c.kind.rawValue) at \(hexAddress(c.base))"]) }
+        if let c = b.instructionCache { rows.append(["instruction cache", "\(size(UInt64(c.sizeBytes))), \(c.lineBytes)-byte lines, \(c.ways) ways"]) }
+        if let p = b.power {
+            rows.append(["power", "\(p.activeMicroampsPerMHz) µA/MHz at \(p.supplyVolts) V, sleep \(p.sleepMicroamps) µA"])
+        }
+        if b.core.isArmv6M { rows.append(["multiplier", b.multiplier.rawValue]) }
+        rows.append(["source", b.sourcePath])
+        var out = table(rows, header: false) + "\n"
+        var mem = [["region", "kind", "base", "end", "size", "wait states"]]
+        for r in b.regions {
+            mem.append([r.name, r.kind.rawValue, hexAddress(r.base), hexAddress(UInt32(truncatingIfNeeded: r.end - 1)),
+                        size(UInt64(r.size)), String(r.waitStates)])
+        }
+        out += table(mem)
+        return out
+    }
+
+    static func megahertz(_ hz: UInt64) -> String {
+        hz % 1_000_000 == 0 ? "\(hz / 1_000_000) MHz" : String(format: "%.3f MHz", Double(hz) / 1e6)
+    }
+
+    static func size(_ bytes: UInt64) -> String {
+        if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10, bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(grouped(bytes)) B"
+    }
+
+    static func grouped(_ n: UInt64) -> String {
+        let s = String(n)
+        var out = ""
+        for (i, c) in s.enumerated() {
+            if i > 0, (s.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
+    }
+
+    /// Left-aligned columns, numbers right-aligned; a rule under the header row.
+    static func table(_ rows: [[String]], header: Bool = true) -> String {
+        guard let columns = rows.map(\.count).max() else { return "" }
+        var widths = [Int](repeating: 0, count: columns)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        var out = ""
+        for (r, row) in rows.enumerated() {
+            var line = ""
+            for (i, cell) in row.enumerated() {
+                let numeric = header && r > 0 && !cell.isEmpty && cell.allSatisfy { $0.isNumber || $0 == "," || $0 == "." }
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                line += (i == row.count - 1 && !numeric) ? cell : (numeric ? pad + cell : cell + pad)
+                if i < row.count - 1 { line += "  " }
+            }
+            out += line + "\n"
+            if header && r == 0 { out += widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ") + "\n" }
+        }
+        return out
+    }
+}

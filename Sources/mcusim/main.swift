@@ -1,0 +1,3 @@
+import MCUSimCommands
+
+MCUSimCommand.entry()
