@@ -114,10 +114,10 @@ public enum BoardLoader {
         let size = try node.requiredUnsigned("size")
         guard base <= UInt64(UInt32.max) else { throw node.error("base", "beyond the 32-bit address space") }
         guard size > 0 else { throw node.error("size", "must be greater than zero") }
-        guard base + size <= (1 << 32) else { throw node.error("size", "region runs past the end of the 32-bit address space") }
+        guard base + size < (1 << 32) else { throw node.error("size", "region runs past the end of the 32-bit address space") }
         let wait = try node.unsigned("wait_states") ?? 0
         guard wait <= 1000 else { throw node.error("wait_states", "\(wait) is not plausible (0 to 1000)") }
-        return MemoryRegion(name: name, kind: kind, base: UInt32(base), size: UInt32(truncatingIfNeeded: size == 1 << 32 ? UInt64(UInt32.max) : size),
+        return MemoryRegion(name: name, kind: kind, base: UInt32(base), size: UInt32(size),
                             waitStates: Int(wait))
     }
 
@@ -136,7 +136,7 @@ public enum BoardLoader {
         guard regions.contains(where: { $0.kind == .sram }) else {
             throw SimulatorError.badBoard(path: root.file, key: "memory", problem: "a board needs at least one sram region for the stack")
         }
-        for (i, region) in regions.enumerated() where region.kind != .mmio && region.base >= 0xE000_0000 {
+        for (i, region) in regions.enumerated() where region.kind != .mmio && region.end > 0xE000_0000 {
             throw SimulatorError.badBoard(path: root.file, key: "memory[\(i)].base",
                                           problem: "0xE0000000 and above is the Cortex-M system space, not memory")
         }

@@ -82,12 +82,18 @@ public enum ELFLoader {
                                         memorySize: UInt32(ph.p_memsz), flags: ph.p_flags))
         }
         guard !segments.isEmpty else { throw reject("no loadable (PT_LOAD) segments") }
-        // Overlap is checked on load addresses, where the bytes physically go.
-        let sorted = segments.sorted { $0.loadAddress < $1.loadAddress }
-        for (a, b) in zip(sorted, sorted.dropFirst())
-        where UInt64(b.loadAddress) < UInt64(a.loadAddress) + UInt64(a.memorySize) {
-            throw reject(String(format: "segments overlap: 0x%08X+0x%X and 0x%08X+0x%X",
-                                a.loadAddress, a.memorySize, b.loadAddress, b.memorySize))
+        // Load addresses hold only the file bytes; run addresses hold the whole memory image.
+        let placed = segments.filter { $0.fileSize > 0 }.sorted { $0.loadAddress < $1.loadAddress }
+        for (a, b) in zip(placed, placed.dropFirst())
+        where UInt64(b.loadAddress) < UInt64(a.loadAddress) + UInt64(a.fileSize) {
+            throw reject(String(format: "segments overlap at load addresses: 0x%08X+0x%X and 0x%08X+0x%X",
+                                a.loadAddress, a.fileSize, b.loadAddress, b.fileSize))
+        }
+        let running = segments.sorted { $0.virtualAddress < $1.virtualAddress }
+        for (a, b) in zip(running, running.dropFirst())
+        where UInt64(b.virtualAddress) < UInt64(a.virtualAddress) + UInt64(a.memorySize) {
+            throw reject(String(format: "segments overlap at run addresses: 0x%08X+0x%X and 0x%08X+0x%X",
+                                a.virtualAddress, a.memorySize, b.virtualAddress, b.memorySize))
         }
         return segments
     }

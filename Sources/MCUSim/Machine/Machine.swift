@@ -106,8 +106,11 @@ public final class Machine {
     /// Every byte the image places must land in one memory region of the board.
     static func checkFits(image: FirmwareImage, board: Board) throws {
         for segment in image.segments {
-            for (address, label) in [(segment.loadAddress, "load"), (segment.virtualAddress, "run")] {
-                let size = UInt64(label == "load" ? max(segment.fileSize, 1) : segment.memorySize)
+            // A segment without file bytes (.bss) is never placed at its load address.
+            var checks: [(UInt32, String)] = [(segment.virtualAddress, "run")]
+            if segment.fileSize > 0 { checks.insert((segment.loadAddress, "load"), at: 0) }
+            for (address, label) in checks {
+                let size = UInt64(label == "load" ? segment.fileSize : segment.memorySize)
                 guard board.regions.contains(where: { $0.kind.isMemory && $0.contains(start: UInt64(address), length: size) }) else {
                     throw SimulatorError.imageDoesNotFit(
                         path: image.path,
@@ -147,8 +150,10 @@ public final class Machine {
     /// Places each PT_LOAD segment at its load address and zeroes the memsz tail.
     private func loadImage() {
         for segment in image.segments {
-            guard let buffer = buffers.first(where: { $0.region.contains(segment.loadAddress) }) else { continue }
-            let offset = Int(segment.loadAddress - buffer.region.base)
+            // .bss-only segments are zeroed where they run; others are placed at their load address.
+            let target = segment.fileSize > 0 ? segment.loadAddress : segment.virtualAddress
+            guard let buffer = buffers.first(where: { $0.region.contains(target) }) else { continue }
+            let offset = Int(target - buffer.region.base)
             let destination = buffer.host.advanced(by: offset)
             segment.bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             let tail = Int(segment.memorySize) - segment.bytes.count

@@ -151,8 +151,12 @@ public struct DataFileNode {
         }
         let value: UInt64?
         if text.lowercased().hasPrefix("0x") {
-            value = UInt64(text.dropFirst(2), radix: 16)
+            let digits = text.dropFirst(2)
+            // Swift's parser accepts a sign; a data file must not.
+            guard !digits.isEmpty, digits.allSatisfy(\.isHexDigit) else { return nil }
+            value = UInt64(digits, radix: 16)
         } else {
+            guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
             value = UInt64(text, radix: 10)
         }
         guard let value else { return nil }
