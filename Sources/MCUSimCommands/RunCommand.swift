@@ -39,6 +39,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not echo the firmware's console output while it runs (it stays in the report).")
     var quiet = false
 
+    @Option(name: .long, help: "The cycle model: on (per-core timing, wait states, caches) or off (one cycle per instruction, for speed comparisons).")
+    var timing: TimingSwitch = .on
+
     func validate() throws {
         if let s = maxSeconds, !(s > 0 && s.isFinite) {
             throw ValidationError("--max-seconds must be a positive number of seconds")
@@ -62,9 +65,10 @@ struct RunCommand: ParsableCommand {
             stdinBytes = [UInt8](data)
         }
         let routing: ConsoleRouting = quiet ? .silent : (reportOptions.format == .json ? .allToStderr : .passthrough)
-        let options = RunOptions(maxInstructions: maxInstructions, maxSeconds: maxSeconds,
+        var options = RunOptions(maxInstructions: maxInstructions, maxSeconds: maxSeconds,
                                  semihostingRoot: semihostingRoot, stdinBytes: stdinBytes, console: routing,
                                  commandLine: (firmware as NSString).lastPathComponent)
+        options.cycleModel = timing == .on
         let machine = try Machine(board: board, image: image, options: options)
         let result = machine.run()
 
@@ -96,4 +100,8 @@ struct RunCommand: ParsableCommand {
         case .breakpoint: return ExitStatus.breakpoint.rawValue
         }
     }
+}
+
+enum TimingSwitch: String, ExpressibleByArgument, CaseIterable {
+    case on, off
 }

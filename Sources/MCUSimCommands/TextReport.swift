@@ -18,9 +18,26 @@ enum TextReport {
             ["boot", "\(r.boot.path.rawValue), sp \(hexAddress(r.boot.initialSP)), pc \(hexAddress(r.boot.resetPC))"],
             ["stop", stop],
             ["instructions", grouped(r.instructions)],
+            ["cycles", "\(grouped(r.timing.cycles)) (CPI \(String(format: "%.3f", r.timing.cpi)), model \(r.timing.model))"],
+            ["time", String(format: "%.6f s at %@", r.timing.seconds, megahertz(r.board.clockHz))],
             ["host", String(format: "%.3f s, %.1f MIPS", r.wallSeconds, mips)],
         ]
-        return "── mcusim run ──\n" + table(rows, header: false)
+        var out = "── mcusim run ──\n" + table(rows, header: false)
+        let classes = r.timing.byClass.sorted { $0.cycles > $1.cycles }
+        if !classes.isEmpty {
+            var t = [["class", "instructions", "cycles", "share"]]
+            for c in classes {
+                let share = r.timing.cycles == 0 ? 0 : Double(c.cycles) * 100 / Double(r.timing.cycles)
+                t.append([c.name, grouped(c.instructions), grouped(c.cycles), String(format: "%.1f%%", share)])
+            }
+            // Memory stalls are charged apart from the instructions that suffered them.
+            for (name, stall) in [("fetch wait states", r.timing.fetchStallCycles), ("data wait states", r.timing.dataStallCycles)] where stall > 0 {
+                let share = Double(stall) * 100 / Double(max(r.timing.cycles, 1))
+                t.append([name, "", grouped(stall), String(format: "%.1f%%", share)])
+            }
+            out += "\n" + table(t)
+        }
+        return out
     }
 
     static func render(_ b: Board) -> String {

@@ -1,39 +1,114 @@
 import CUnicorn
 
-/// The per-instruction hook. Counts, checks the limit, and spots the two conditions the
-/// chip itself would act on: an idle branch-to-self and an FP instruction with the FPU off.
-let codeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawPointer?) -> Void = { uc, address, size, user in
-    let state = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
-    state.pointee.instructions &+= 1
-    if state.pointee.instructions >= state.pointee.instructionLimit {
-        state.pointee.stop = .instructionLimit
-        state.pointee.stopPC = UInt32(truncatingIfNeeded: address)
-        uc_emu_stop(uc)
+/// The per-instruction hook: count, check the limit, find the decoded instruction (decode
+/// it once if new), stop on the conditions the chip itself acts on (idle branch-to-self,
+/// WFI, FP with the FPU off), and charge its cycles.
+let codeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawPointer?) -> Void = { uc, address64, _, user in
+    let s = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
+    let address = UInt32(truncatingIfNeeded: address64)
+    s.pointee.instructions &+= 1
+    if s.pointee.instructions >= s.pointee.instructionLimit {
+        requestStop(s, uc, .instructionLimit, address)
         return
     }
-    guard let bytes = state.pointee.hostPointer(UInt32(truncatingIfNeeded: address)) else { return }
-    let first = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
-    if size == 2 {
-        // B . (0xE7FE): the idle loop `while (1);` compiles to.
-        if first == 0xE7FE {
-            state.pointee.stop = .idleLoop
-            state.pointee.stopPC = UInt32(truncatingIfNeeded: address)
-            uc_emu_stop(uc)
+    // Most instructions come from the window the previous one did: try it first.
+    guard var window = s.pointee.windows.map({ $0 + s.pointee.lastWindow }) else { return }
+    var offset = address &- window.pointee.base
+    if offset >= window.pointee.size &- 3 {
+        guard let found = findWindow(s, address) else { s.pointee.cycles &+= 1; return }
+        window = found
+        offset = address &- window.pointee.base
+    }
+    let slot = window.pointee.decoded + Int(offset >> 1)
+    if slot.pointee.flags.rawValue & DecodeFlags.valid.rawValue == 0 {
+        decodeCold(s, window: window.pointee, address: address)
+    }
+    let flags = slot.pointee.flags.rawValue
+    let special = DecodeFlags.branchToSelf.rawValue | DecodeFlags.floatingPoint.rawValue | DecodeFlags.sleep.rawValue
+    if flags & special != 0 {
+        if flags & DecodeFlags.branchToSelf.rawValue != 0 { requestStop(s, uc, .idleLoop, address); return }
+        if flags & DecodeFlags.sleep.rawValue != 0 { requestStop(s, uc, .sleep, address); return }
+        if !s.pointee.fpuEnabled { requestStop(s, uc, .fpuDisabled, address); return }
+    }
+    timeInstruction(s, slot, address: address, window: window)
+}
+
+/// The window holding `address`, remembered for the next instruction.
+@inline(never)
+func findWindow(_ s: UnsafeMutablePointer<HotState>, _ address: UInt32) -> UnsafeMutablePointer<CodeWindow>? {
+    guard let windows = s.pointee.windows else { return nil }
+    for i in 0..<s.pointee.windowCount {
+        let w = windows + i
+        if address &- w.pointee.base < w.pointee.size &- 3 {
+            s.pointee.lastWindow = i
+            return w
         }
-        return
     }
-    let second = UInt16(bytes[2]) | UInt16(bytes[3]) << 8
-    if first == 0xF7FF && second == 0xBFFE {  // B.W .
-        state.pointee.stop = .idleLoop
-        state.pointee.stopPC = UInt32(truncatingIfNeeded: address)
-        uc_emu_stop(uc)
-        return
+    return nil
+}
+
+@inline(__always)
+func requestStop(_ s: UnsafeMutablePointer<HotState>, _ uc: OpaquePointer?, _ reason: HotStop, _ address: UInt32) {
+    s.pointee.stop = reason
+    s.pointee.stopPC = address
+    uc_emu_stop(uc)
+}
+
+/// Cold path: decode with Capstone and fill the table (an IT block fills several entries).
+@inline(never)
+func decodeCold(_ s: UnsafeMutablePointer<HotState>, window: CodeWindow, address: UInt32) {
+    guard let raw = s.pointee.context else { return }
+    let context = Unmanaged<MachineContext>.fromOpaque(raw).takeUnretainedValue()
+    let offset = Int(address &- window.base)
+    context.decoder.decode(bytes: window.host + offset, available: Int(window.size) - offset, address: address) { a, entry in
+        let o = a &- window.base
+        if o < window.size { window.decoded[Int(o >> 1)] = entry }
     }
-    // Coprocessor space with coproc 10/11 is the FPU (VFP load/store, data processing, VMOV, VMRS).
-    if !state.pointee.fpuEnabled, first & 0xEC00 == 0xEC00, (second >> 8) & 0xE == 0xA {
-        state.pointee.stop = .fpuDisabled
-        state.pointee.stopPC = UInt32(truncatingIfNeeded: address)
-        uc_emu_stop(uc)
+}
+
+/// Data accesses: count per region, charge wait states (through the cache where the
+/// board's flash cache serves data), and drop decoded code that a store overwrites.
+let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int64, UnsafeMutableRawPointer?) -> Void = {
+    _, type, address64, size, _, user in
+    let s = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
+    let address = UInt32(truncatingIfNeeded: address64)
+    guard let pageMap = s.pointee.pageMap, let regions = s.pointee.regions else { return }
+    let index = Int(pageMap[Int(address >> 12)])
+    guard index != 0 else { return }
+    let region = regions + (index - 1)
+    // With the cycle model off, accesses are still counted but cost nothing extra.
+    var wait = s.pointee.cycleModel ? region.pointee.waitStates : 0
+    if type == UC_MEM_WRITE {
+        region.pointee.writes &+= 1
+        region.pointee.writeBytes &+= UInt64(size)
+        if region.pointee.window >= 0, let windows = s.pointee.windows {
+            invalidateDecoded(windows[Int(region.pointee.window)], address: address, size: UInt32(size))
+        }
+    } else {
+        region.pointee.reads &+= 1
+        region.pointee.readBytes &+= UInt64(size)
+        if wait != 0, region.pointee.cachedReads, s.pointee.cache != nil {
+            if s.pointee.cache!.access(address) { wait = 0 }
+        }
+    }
+    if wait != 0 {
+        s.pointee.cycles &+= UInt64(wait)
+        s.pointee.lsuExtra &+= UInt64(wait)
+        s.pointee.dataStallCycles &+= UInt64(wait)
+        region.pointee.stallCycles &+= UInt64(wait)
+    }
+}
+
+/// Self-modifying or copied code: forget decoded entries the store touches (and the
+/// 32-bit instruction that may start two bytes before it).
+@inline(__always)
+func invalidateDecoded(_ w: CodeWindow, address: UInt32, size: UInt32) {
+    let offset = address &- w.base
+    guard offset < w.size else { return }
+    var o = offset >= 2 ? offset - 2 : 0
+    while o < offset &+ size, o < w.size {
+        w.decoded[Int(o >> 1)].flags = []
+        o &+= 2
     }
 }
 
@@ -59,4 +134,40 @@ let mmioReadHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableR
 let mmioWriteHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UInt64, UnsafeMutableRawPointer?) -> Void = { _, offset, size, value, user in
     let device = Unmanaged<MMIOWindow>.fromOpaque(user.unsafelyUnwrapped).takeUnretainedValue()
     device.write(offset: UInt32(truncatingIfNeeded: offset), size: Int(size), value: UInt32(truncatingIfNeeded: value))
+}
+
+/// The hook used with the cycle model off (`--timing off`): counts instructions and keeps
+/// the stop conditions, reading instruction bytes directly instead of decoding them.
+let countingCodeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawPointer?) -> Void = { uc, address64, size, user in
+    let s = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
+    let address = UInt32(truncatingIfNeeded: address64)
+    s.pointee.instructions &+= 1
+    s.pointee.cycles &+= 1
+    s.pointee.instructionStartCycles = s.pointee.cycles
+    if s.pointee.instructions >= s.pointee.instructionLimit {
+        requestStop(s, uc, .instructionLimit, address)
+        return
+    }
+    guard let windows = s.pointee.windows else { return }
+    var index = 0
+    while index < s.pointee.windowCount {
+        let offset = address &- windows[index].base
+        if offset < windows[index].size &- 3 {
+            let bytes = windows[index].host + Int(offset)
+            let first = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
+            if size == 2 {
+                if first == 0xE7FE { requestStop(s, uc, .idleLoop, address) }
+                if first == 0xBF30 || first == 0xBF20 { requestStop(s, uc, .sleep, address) }  // WFI, WFE
+                return
+            }
+            let second = UInt16(bytes[2]) | UInt16(bytes[3]) << 8
+            if first == 0xF7FF && second == 0xBFFE { requestStop(s, uc, .idleLoop, address); return }
+            // Coprocessor space with coproc 10/11 is the FPU.
+            if !s.pointee.fpuEnabled, first & 0xEC00 == 0xEC00, (second >> 8) & 0xE == 0xA {
+                requestStop(s, uc, .fpuDisabled, address)
+            }
+            return
+        }
+        index += 1
+    }
 }

@@ -1,9 +1,30 @@
-/// A window of host memory that backs an executable guest region, so the hot hooks can
-/// read instruction bytes with a pointer dereference instead of a Unicorn call.
+/// A window of host memory backing an executable guest region, with its decode table:
+/// the hot hooks read instruction facts with a pointer dereference, never a Unicorn call.
 struct CodeWindow {
     var base: UInt32
     var size: UInt32
     var host: UnsafeMutablePointer<UInt8>
+    /// One entry per halfword of the window; zeroed (invalid) until first executed.
+    var decoded: UnsafeMutablePointer<DecodedInstruction>
+    /// Extra cycles for an instruction fetch that misses (flash wait states); 0 for SRAM.
+    var fetchWaitStates: UInt32
+    /// Fetches go through the board's instruction cache.
+    var fetchCached: Bool
+}
+
+/// Per-region counters and timing, indexed through the page map. Issue-level accounting
+/// (by kind, by width) builds on these.
+struct RegionState {
+    var waitStates: UInt32 = 0
+    /// Data reads from this region go through the instruction cache (unified flash cache).
+    var cachedReads: Bool = false
+    /// Index of the code window for this region, or -1 (writes invalidate decoded code).
+    var window: Int32 = -1
+    var reads: UInt64 = 0
+    var writes: UInt64 = 0
+    var readBytes: UInt64 = 0
+    var writeBytes: UInt64 = 0
+    var stallCycles: UInt64 = 0
 }
 
 /// Why the hot path asked Unicorn to stop. Stored as a plain integer so the hook does no
@@ -13,31 +34,63 @@ enum HotStop: UInt8 {
     case instructionLimit
     case idleLoop
     case fpuDisabled
+    case sleep
 }
 
-/// Everything the per-instruction hook touches, in one struct behind a raw pointer:
-/// no ARC, no allocation, no dictionary on the hot path.
+/// Everything the per-instruction and memory hooks touch, in one struct behind a raw
+/// pointer: no ARC, no allocation, no dictionary on the hot path.
 struct HotState {
+    // Progress and limits.
     var instructions: UInt64 = 0
+    var cycles: UInt64 = 0
+    /// `cycles` when the current instruction began: what a CYCCNT read returns.
+    var instructionStartCycles: UInt64 = 0
     var instructionLimit: UInt64 = .max
     var stop: HotStop = .none
     var stopPC: UInt32 = 0
     /// Mirrors CPACR CP10/CP11; while clear, FP instructions stop the run as on the chip.
     var fpuEnabled: Bool = false
-    var windowCount: Int = 0
-    var windows: UnsafeMutablePointer<CodeWindow>? = nil
 
-    /// Host pointer to the instruction bytes at `address`, or nil outside code windows.
-    @inline(__always)
-    func hostPointer(_ address: UInt32) -> UnsafeMutablePointer<UInt8>? {
-        guard let windows else { return nil }
-        var i = 0
-        while i < windowCount {
-            let w = windows[i]
-            let offset = address &- w.base
-            if offset < w.size &- 3 { return w.host + Int(offset) }
-            i += 1
-        }
-        return nil
-    }
+    // Code windows and the cold decoder.
+    var windowCount: Int = 0
+    var lastWindow: Int = 0
+    var windows: UnsafeMutablePointer<CodeWindow>? = nil
+    var context: UnsafeMutableRawPointer? = nil
+    var uc: OpaquePointer? = nil
+
+    var cycleModel: Bool = true
+    // Timing-model parameters (copied from CoreTiming so the hook reads one struct).
+    var pipelinesLoads: Bool = false
+    var addressDependencyStall: UInt32 = 0
+    var loadUseStall: UInt32 = 0
+    var dualIssue: Bool = false
+
+    // Pipeline state carried from one instruction to the next.
+    var previousFlags: UInt16 = 0
+    var previousWrites: UInt16 = 0
+    var previousAddressRegs: UInt16 = 0
+    var previousLoadDestinations: UInt16 = 0
+    var previousPaired: Bool = false
+    var pendingTakenExtra: UInt32 = 0
+    var pendingClass: UInt8 = 0
+    var expectedNext: UInt32 = 0
+
+    // Fetch.
+    var fetchShift: UInt32 = 2
+    var lastFetchGranule: UInt32 = .max
+    var cache: InstructionCache? = nil
+
+    // Counters for the report and the DWT profiling counters.
+    var classCycles: UnsafeMutablePointer<UInt64>? = nil
+    var classCounts: UnsafeMutablePointer<UInt64>? = nil
+    var fetchStallCycles: UInt64 = 0
+    var dataStallCycles: UInt64 = 0
+    /// Cycles beyond the first of multi-cycle non-memory instructions, plus fetch stalls (DWT CPICNT).
+    var cpiExtra: UInt64 = 0
+    /// Cycles beyond the first of load/store instructions, plus data wait states (DWT LSUCNT).
+    var lsuExtra: UInt64 = 0
+
+    // Memory: a page map from 4 KiB page to region index + 1 (0 = unmapped).
+    var pageMap: UnsafeMutablePointer<UInt8>? = nil
+    var regions: UnsafeMutablePointer<RegionState>? = nil
 }

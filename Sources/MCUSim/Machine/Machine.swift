@@ -11,6 +11,7 @@ public struct RunResult: Sendable {
     public var boot: BootInfo
     public var stop: StopInfo
     public var instructions: UInt64
+    public var timing: TimingSummary
     public var stdout: [UInt8]
     public var stderr: [UInt8]
     public var consoleTruncated: Bool
@@ -31,6 +32,12 @@ public final class Machine {
     private let hot: UnsafeMutablePointer<HotState>
     private let context: MachineContext
     private var buffers: [(region: MemoryRegion, host: UnsafeMutableRawPointer, mappedSize: Int)] = []
+    private var decodeTables: [UnsafeMutablePointer<DecodedInstruction>] = []
+    private let pageMap: UnsafeMutablePointer<UInt8>
+    private let regionStates: UnsafeMutablePointer<RegionState>
+    private let classCycles: UnsafeMutablePointer<UInt64>
+    private let classCounts: UnsafeMutablePointer<UInt64>
+    public let timing: CoreTiming
     private var windows: [MMIOWindow] = []
     private let codeWindows: UnsafeMutablePointer<CodeWindow>
     private var hooks: [uc_hook] = []
@@ -53,13 +60,41 @@ public final class Machine {
             throw SimulatorError.engine("cannot select the CPU model for \(board.core.rawValue)")
         }
 
+        timing = CoreTiming.forCore(board.core, multiplier: board.multiplier)
+        let decoder: InstructionDecoder
+        do { decoder = try InstructionDecoder(timing: timing) } catch { uc_close(uc); throw error }
+
         hot = .allocate(capacity: 1)
         hot.initialize(to: HotState())
         hot.pointee.instructionLimit = options.maxInstructions == 0 ? .max : options.maxInstructions
+        hot.pointee.uc = uc
+        hot.pointee.cycleModel = options.cycleModel
+        hot.pointee.pipelinesLoads = timing.pipelinesLoads
+        hot.pointee.addressDependencyStall = UInt32(timing.addressDependencyStall)
+        hot.pointee.loadUseStall = UInt32(timing.loadUseStall)
+        hot.pointee.dualIssue = timing.dualIssue
         codeWindows = .allocate(capacity: max(board.regions.count, 1))
+        // One byte per 4 KiB page of the 32-bit space: region index + 1, 0 when unmapped.
+        pageMap = .allocate(capacity: 1 << 20)
+        pageMap.initialize(repeating: 0, count: 1 << 20)
+        regionStates = .allocate(capacity: max(board.regions.count, 1))
+        regionStates.initialize(repeating: RegionState(), count: max(board.regions.count, 1))
+        classCycles = .allocate(capacity: InstructionClass.allCases.count)
+        classCycles.initialize(repeating: 0, count: InstructionClass.allCases.count)
+        classCounts = .allocate(capacity: InstructionClass.allCases.count)
+        classCounts.initialize(repeating: 0, count: InstructionClass.allCases.count)
+        hot.pointee.pageMap = pageMap
+        hot.pointee.regions = regionStates
+        hot.pointee.classCycles = classCycles
+        hot.pointee.classCounts = classCounts
+        if let spec = board.instructionCache {
+            hot.pointee.cache = InstructionCache(spec: spec)
+            hot.pointee.fetchShift = UInt32(spec.lineBytes.trailingZeroBitCount)
+        }
 
         let console = ConsoleCapture(routing: options.console)
-        context = MachineContext(uc: uc, board: board, image: image, hot: hot, console: console)
+        context = MachineContext(uc: uc, board: board, image: image, hot: hot, console: console, decoder: decoder)
+        hot.pointee.context = Unmanaged.passUnretained(context).toOpaque()
         boot = BootInfo(path: .elfEntry, initialSP: 0, resetPC: 0, note: "")
 
         do {
@@ -86,6 +121,13 @@ public final class Machine {
         uc_close(uc)
         for b in buffers { free(b.host) }
         buffers.removeAll()
+        for t in decodeTables { free(t) }
+        decodeTables.removeAll()
+        hot.pointee.cache?.release()
+        pageMap.deallocate()
+        regionStates.deallocate()
+        classCycles.deallocate()
+        classCounts.deallocate()
         hot.deinitialize(count: 1)
         hot.deallocate()
         codeWindows.deallocate()
@@ -139,9 +181,31 @@ public final class Machine {
                 throw SimulatorError.engine("cannot map region \(region.name): \(String(cString: uc_strerror(err)))")
             }
             buffers.append((region, host, mapped))
+            // Decode table: one entry per halfword, lazily zeroed pages (invalid entries).
+            guard let table = calloc(mapped / 2, MemoryLayout<DecodedInstruction>.stride) else {
+                throw SimulatorError.engine("out of memory for the decode table of \(region.name)")
+            }
+            let decoded = table.bindMemory(to: DecodedInstruction.self, capacity: mapped / 2)
+            decodeTables.append(decoded)
+            let cached = board.instructionCache != nil && (region.kind == .flash || region.kind == .rom)
             codeWindows[windowCount] = CodeWindow(base: region.base, size: UInt32(min(mapped, Int(UInt32.max))),
-                                                  host: host.assumingMemoryBound(to: UInt8.self))
+                                                  host: host.assumingMemoryBound(to: UInt8.self), decoded: decoded,
+                                                  fetchWaitStates: UInt32(region.waitStates), fetchCached: cached)
             windowCount += 1
+        }
+        for (i, region) in board.regions.enumerated() {
+            regionStates[i].waitStates = UInt32(region.waitStates)
+            regionStates[i].cachedReads = board.instructionCache != nil && (region.kind == .flash || region.kind == .rom)
+            if region.kind.isWritable, region.kind.isMemory,
+               let w = (0..<windowCount).first(where: { codeWindows[$0].base == region.base }) {
+                regionStates[i].window = Int32(w)
+            }
+            var page = Int(region.base >> 12)
+            let lastPage = Int((region.end - 1) >> 12)
+            while page <= lastPage {
+                if pageMap[page] == 0 { pageMap[page] = UInt8(i + 1) }
+                page += 1
+            }
         }
         hot.pointee.windows = codeWindows
         hot.pointee.windowCount = windowCount
@@ -190,10 +254,18 @@ public final class Machine {
     private func installHooks() throws {
         var handle: uc_hook = 0
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
-        guard mcusim_hook_code(uc, &handle, codeHook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
+        let hook = options.cycleModel ? codeHook : countingCodeHook
+        guard mcusim_hook_code(uc, &handle, hook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
             throw SimulatorError.engine("cannot install the code hook")
         }
         hooks.append(handle)
+        do {
+            let accessTypes = Int32(UC_HOOK_MEM_READ.rawValue | UC_HOOK_MEM_WRITE.rawValue)
+            guard mcusim_hook_mem(uc, &handle, accessTypes, memoryHook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
+                throw SimulatorError.engine("cannot install the memory hook")
+            }
+            hooks.append(handle)
+        }
         guard mcusim_hook_mem_invalid(uc, &handle, invalidMemoryHook, contextPointer) == UC_ERR_OK else {
             throw SimulatorError.engine("cannot install the invalid-memory hook")
         }
@@ -254,7 +326,7 @@ public final class Machine {
             board: board, firmwarePath: image.path, firmwareSHA256: image.sha256,
             flashBytes: image.flashBytes(on: board),
             sramStaticBytes: image.staticBytes(on: board, kind: .sram),
-            boot: boot, stop: stop, instructions: hot.pointee.instructions,
+            boot: boot, stop: stop, instructions: hot.pointee.instructions, timing: timingSummary(),
             stdout: context.console.stdout, stderr: context.console.stderr,
             consoleTruncated: context.console.truncated, wallSeconds: wall,
             unmodeledMMIOAccesses: windows.reduce(0) { $0 + $1.unmodeledReads + $1.unmodeledWrites })
@@ -272,6 +344,10 @@ public final class Machine {
             let pc = hot.pointee.stopPC
             return StopInfo(reason: .idle, pc: pc, symbol: context.symbol(pc),
                             message: "idle loop (branch to self) at \(context.where_(pc)) with nothing enabled that could wake it")
+        case .sleep:
+            let pc = hot.pointee.stopPC
+            return StopInfo(reason: .idle, pc: pc, symbol: context.symbol(pc),
+                            message: "WFI/WFE at \(context.where_(pc)) with nothing enabled that could wake the core")
         case .fpuDisabled:
             let pc = hot.pointee.stopPC
             return context.fault(pc, "FPU instruction at \(context.where_(pc)) while the FPU is disabled: set CPACR (0xE000ED88) bits 20-23 before using floating point, as the reset code must on the chip")
@@ -295,6 +371,19 @@ public final class Machine {
                             message: "time limit of \(max) s reached at \(context.where_(pcNow))", limit: "seconds")
         }
         return context.fault(pcNow, "execution reached \(context.where_(pcNow)), outside the program")
+    }
+
+    private func timingSummary() -> TimingSummary {
+        var byClass: [TimingSummary.ClassCycles] = []
+        for cls in InstructionClass.allCases where classCounts[Int(cls.rawValue)] != 0 || classCycles[Int(cls.rawValue)] != 0 {
+            byClass.append(.init(name: cls.name, instructions: classCounts[Int(cls.rawValue)], cycles: classCycles[Int(cls.rawValue)]))
+        }
+        let cache = hot.pointee.cache
+        return TimingSummary(model: options.cycleModel ? timing.modelName : "off", cycles: hot.pointee.cycles, clockHz: board.clockHz,
+                             instructions: hot.pointee.instructions, byClass: byClass,
+                             fetchStallCycles: hot.pointee.fetchStallCycles, dataStallCycles: hot.pointee.dataStallCycles,
+                             cacheHits: cache?.hits ?? 0, cacheMisses: cache?.misses ?? 0,
+                             decodedAddresses: context.decoder.decodedCount)
     }
 
     private func describeInvalid(_ a: (type: uc_mem_type, address: UInt64, size: Int, value: Int64), pc: UInt32) -> String {

@@ -10,11 +10,14 @@ final class MachineContext {
     let hot: UnsafeMutablePointer<HotState>
     let console: ConsoleCapture
     var semihosting: Semihosting?
+    let decoder: InstructionDecoder
     var stop: StopInfo?
     var invalidAccess: (type: uc_mem_type, address: UInt64, size: Int, value: Int64)?
 
-    init(uc: OpaquePointer, board: Board, image: FirmwareImage, hot: UnsafeMutablePointer<HotState>, console: ConsoleCapture) {
+    init(uc: OpaquePointer, board: Board, image: FirmwareImage, hot: UnsafeMutablePointer<HotState>,
+         console: ConsoleCapture, decoder: InstructionDecoder) {
         self.uc = uc
+        self.decoder = decoder
         self.board = board
         self.image = image
         self.hot = hot
@@ -82,7 +85,7 @@ final class MachineContext {
         guard let semihosting else { return }
         let r0 = register(UC_ARM_REG_R0)
         let r1 = register(UC_ARM_REG_R1)
-        let result = semihosting.call(operation: r0, parameter: r1, cycles: hot.pointee.instructions)
+        let result = semihosting.call(operation: r0, parameter: r1, cycles: hot.pointee.instructionStartCycles)
         if let code = semihosting.exitCode {
             halt(StopInfo(reason: .exit, exitCode: code, pc: pc, symbol: symbol(pc),
                           message: "firmware exited with code \(code)"))

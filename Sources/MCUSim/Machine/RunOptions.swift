@@ -21,6 +21,8 @@ public struct RunOptions: Sendable {
     public var console: ConsoleRouting
     /// Command line the firmware sees through SYS_GET_CMDLINE.
     public var commandLine: String
+    /// With the cycle model off, every instruction counts one cycle (for speed comparisons).
+    public var cycleModel: Bool = true
 
     public static let defaultMaxInstructions: UInt64 = 10_000_000_000
 

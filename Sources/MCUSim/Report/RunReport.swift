@@ -23,6 +23,10 @@ public enum RunReport {
             ])),
             ("stop", stopJSON(r.stop)),
             ("instructions", .uint(r.instructions)),
+            ("cycles", .uint(r.timing.cycles)),
+            ("seconds", .double(r.timing.seconds)),
+            ("cpi", .double((r.timing.cpi * 10_000).rounded() / 10_000)),
+            ("timing", timingJSON(r.timing)),
             ("console", .object([
                 ("stdout", .string(String(decoding: r.stdout, as: UTF8.self))),
                 ("stderr", .string(String(decoding: r.stderr, as: UTF8.self))),
@@ -38,6 +42,18 @@ public enum RunReport {
             ])))
         }
         return .object(pairs)
+    }
+
+    static func timingJSON(_ t: TimingSummary) -> JSONValue {
+        .object([
+            ("model", .string(t.model)),
+            ("by_class", .array(t.byClass.map { c in
+                .object([("class", .string(c.name)), ("instructions", .uint(c.instructions)), ("cycles", .uint(c.cycles))])
+            })),
+            ("fetch_stall_cycles", .uint(t.fetchStallCycles)),
+            ("data_stall_cycles", .uint(t.dataStallCycles)),
+            ("icache", .object([("hits", .uint(t.cacheHits)), ("misses", .uint(t.cacheMisses))])),
+        ])
     }
 
     static func stopJSON(_ s: StopInfo) -> JSONValue {
