@@ -70,7 +70,10 @@ struct RunCommand: ParsableCommand {
                                  commandLine: (firmware as NSString).lastPathComponent)
         options.cycleModel = timing == .on
         let machine = try Machine(board: board, image: image, options: options)
+        let progress = ProgressLine(machine: machine)
+        progress.start(label: (firmware as NSString).lastPathComponent)
         let result = machine.run()
+        progress.finish()
 
         let json = RunReport.json(result)
         if let path = reportOptions.report {

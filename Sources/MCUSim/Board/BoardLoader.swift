@@ -114,7 +114,7 @@ public enum BoardLoader {
         let size = try node.requiredUnsigned("size")
         guard base <= UInt64(UInt32.max) else { throw node.error("base", "beyond the 32-bit address space") }
         guard size > 0 else { throw node.error("size", "must be greater than zero") }
-        guard base + size < (1 << 32) else { throw node.error("size", "region runs past the end of the 32-bit address space") }
+        guard size < (1 << 32) - base else { throw node.error("size", "region runs past the end of the 32-bit address space") }
         let wait = try node.unsigned("wait_states") ?? 0
         guard wait <= 1000 else { throw node.error("wait_states", "\(wait) is not plausible (0 to 1000)") }
         return MemoryRegion(name: name, kind: kind, base: UInt32(base), size: UInt32(size),

@@ -313,6 +313,12 @@ public final class Machine {
         return (heapBase, heapLimit, stackTop, heapLimit)
     }
 
+    /// Instructions and cycles so far, for a progress display on another thread. The reads
+    /// are unsynchronised snapshots of counters the hooks update: good enough for progress.
+    public var liveCounters: (instructions: UInt64, cycles: UInt64) {
+        (hot.pointee.instructions, hot.pointee.cycles)
+    }
+
     /// Runs until the firmware exits, faults, idles or reaches a limit.
     public func run() -> RunResult {
         context.setRegister(UC_ARM_REG_SP, boot.initialSP)

@@ -53,6 +53,7 @@ public enum RunReport {
             ("fetch_stall_cycles", .uint(t.fetchStallCycles)),
             ("data_stall_cycles", .uint(t.dataStallCycles)),
             ("icache", .object([("hits", .uint(t.cacheHits)), ("misses", .uint(t.cacheMisses))])),
+            ("decoded_addresses", .uint(t.decodedAddresses)),
         ])
     }
 
