@@ -138,7 +138,8 @@ public enum ELFLoader {
                 guard gelf_getsym(data, Int32(i), &sym) != nil else { break }
                 let type = Int32(sym.st_info & 0xF)
                 let binding = Int32(sym.st_info >> 4)
-                guard type == STT_FUNC || type == STT_OBJECT, sym.st_shndx != UInt16(SHN_UNDEF) else { continue }
+                let isLabel = type == STT_NOTYPE && binding == STB_GLOBAL
+                guard type == STT_FUNC || type == STT_OBJECT || isLabel, sym.st_shndx != UInt16(SHN_UNDEF) else { continue }
                 guard let namePtr = elf_strptr(elf, Int(sh.sh_link), Int(sym.st_name)) else { continue }
                 let name = String(cString: namePtr)
                 guard !name.isEmpty else { continue }
@@ -146,7 +147,8 @@ public enum ELFLoader {
                 let value = UInt32(truncatingIfNeeded: sym.st_value)
                 symbols.append(FirmwareSymbol(name: name, address: isFunction ? value & ~1 : value,
                                               size: UInt32(truncatingIfNeeded: sym.st_size),
-                                              kind: isFunction ? .function : .object, isWeak: binding == STB_WEAK))
+                                              kind: isFunction ? .function : (isLabel ? .label : .object),
+                                              isWeak: binding == STB_WEAK))
             }
         }
         return symbols

@@ -10,7 +10,8 @@ public struct LoadSegment: Equatable, Sendable {
 }
 
 public struct FirmwareSymbol: Equatable, Sendable {
-    public enum Kind: String, Sendable { case function, object }
+    /// `label` is an untyped global such as the linker's `end` or `_estack`.
+    public enum Kind: String, Sendable { case function, object, label }
     public var name: String
     /// Without the Thumb bit.
     public var address: UInt32
