@@ -11,6 +11,8 @@ public struct BoardLibrary: Sendable {
     /// executable (a build inside the checkout), else from the working directory.
     public static func locate() -> BoardLibrary? {
         if let env = ProcessInfo.processInfo.environment["MCUSIM_BOARDS"], !env.isEmpty {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: env, isDirectory: &isDir), isDir.boolValue else { return nil }
             return BoardLibrary(directory: env)
         }
         if let found = ProjectLayout.findUpward("boards") { return BoardLibrary(directory: found) }
@@ -45,7 +47,9 @@ public struct BoardLibrary: Sendable {
 public enum ProjectLayout {
     public static func findUpward(_ folder: String) -> String? {
         var starts: [URL] = []
-        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        // The running binary's real location (/proc/self/exe on Linux), not argv[0], which is
+        // a bare name when mcusim is found through $PATH.
+        let exe = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? "")).resolvingSymlinksInPath()
         starts.append(exe.deletingLastPathComponent())
         starts.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         for start in starts {

@@ -25,6 +25,9 @@ public enum BoardLoader {
         guard let core = CoreKind(rawValue: coreText) else {
             throw root.error("core", "unknown core '\(coreText)'; expected one of \(CoreKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        if let raw = root.node.mapping?["clock_hz"]?.string, raw.contains(where: { $0.isLetter && !"xXabcdefABCDEF".contains($0) }) {
+            throw root.error("clock_hz", "give the clock in Hz as a plain number (96_000_000), not with a size suffix")
+        }
         let clock = try root.requiredUnsigned("clock_hz")
         guard clock >= 1_000, clock <= 2_000_000_000 else {
             throw root.error("clock_hz", "\(clock) Hz is not a plausible core clock (1 kHz to 2 GHz)")
@@ -139,6 +142,18 @@ public enum BoardLoader {
         for (i, region) in regions.enumerated() where region.kind != .mmio && region.end > 0xE000_0000 {
             throw SimulatorError.badBoard(path: root.file, key: "memory[\(i)].base",
                                           problem: "0xE0000000 and above is the Cortex-M system space, not memory")
+        }
+        for (i, region) in regions.enumerated() {
+            // The emulator maps memory in 4 KiB pages.
+            guard region.base % 4096 == 0 else {
+                throw SimulatorError.badBoard(path: root.file, key: "memory[\(i)].base",
+                                              problem: String(format: "0x%08X is not 4 KiB aligned; the emulator maps whole 4 KiB pages", region.base))
+            }
+            // The Private Peripheral Bus is modelled by mcusim itself.
+            if region.kind == .mmio, UInt64(region.base) < 0xE010_0000, region.end > 0xE000_0000 {
+                throw SimulatorError.badBoard(path: root.file, key: "memory[\(i)].base",
+                                              problem: "overlaps the Cortex-M private peripheral bus (0xE0000000-0xE00FFFFF), which mcusim models itself")
+            }
         }
     }
 }

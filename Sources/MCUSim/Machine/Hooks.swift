@@ -142,8 +142,8 @@ let countingCodeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMuta
     let s = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
     let address = UInt32(truncatingIfNeeded: address64)
     s.pointee.instructions &+= 1
-    s.pointee.cycles &+= 1
     s.pointee.instructionStartCycles = s.pointee.cycles
+    s.pointee.cycles &+= 1
     if s.pointee.instructions >= s.pointee.instructionLimit {
         requestStop(s, uc, .instructionLimit, address)
         return

@@ -24,7 +24,8 @@ public enum RunReport {
             ("stop", stopJSON(r.stop)),
             ("instructions", .uint(r.instructions)),
             ("cycles", .uint(r.timing.cycles)),
-            ("seconds", .double(r.timing.seconds)),
+            // Rounded to the picosecond so the JSON stays readable and stable.
+            ("seconds", .double((r.timing.seconds * 1e12).rounded() / 1e12)),
             ("cpi", .double((r.timing.cpi * 10_000).rounded() / 10_000)),
             ("timing", timingJSON(r.timing)),
             ("console", .object([

@@ -20,6 +20,9 @@ public enum SimulatorError: Error, Equatable, CustomStringConvertible {
         case let .badBoard(path, key, problem):
             return key.isEmpty ? "\(path): \(problem)" : "\(path): \(key): \(problem)"
         case let .unknownBoard(name, known):
+            if known.isEmpty {
+                return "unknown board '\(name)': no board library found (set MCUSIM_BOARDS to the boards/ folder, or give a path to a board file)"
+            }
             return "unknown board '\(name)'; known boards: \(known.joined(separator: ", ")) (or give a path to a board file)"
         case let .imageDoesNotFit(path, reason): return "\(path): \(reason)"
         case let .io(path, reason): return "\(path): \(reason)"

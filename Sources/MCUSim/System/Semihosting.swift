@@ -167,19 +167,35 @@ final class Semihosting {
         case 4: flags = O_WRONLY | O_CREAT | O_APPEND
         default: flags = O_RDWR | O_CREAT | O_APPEND
         }
-        let fd = Foundation.open(path, flags, 0o644)
+        let fd = Foundation.open(path, flags | O_NOFOLLOW, 0o644)
         return fd < 0 ? fail(errno) : allocate(.file(fd: fd))
     }
 
-    /// Resolves a firmware path under the semihosting root, refusing anything that escapes it.
+    /// Resolves a firmware path under the semihosting root, refusing anything that escapes it,
+    /// by `..` or through a symbolic link: the real path of the file (or of its folder, for a
+    /// file about to be created) must lie inside the real path of the root.
     private func hostPath(_ bytes: [UInt8]) -> String? {
         guard let root else { return nil }
         let name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-        guard !name.isEmpty else { return nil }
-        let base = URL(fileURLWithPath: root).standardizedFileURL.path
-        let full = URL(fileURLWithPath: name, relativeTo: URL(fileURLWithPath: base + "/")).standardizedFileURL.path
-        guard full == base || full.hasPrefix(base + "/") else { return nil }
-        return full
+        guard !name.isEmpty, !name.contains("\0") else { return nil }
+        guard let base = Semihosting.realPath(root) else { return nil }
+        let full = URL(fileURLWithPath: name, relativeTo: URL(fileURLWithPath: base + "/")).standardizedFileURL
+        let resolved: String
+        if let existing = Semihosting.realPath(full.path) {
+            resolved = existing
+        } else if let folder = Semihosting.realPath(full.deletingLastPathComponent().path) {
+            resolved = folder + "/" + full.lastPathComponent
+        } else {
+            return nil
+        }
+        guard resolved.hasPrefix(base + "/") else { return nil }
+        return resolved
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     private func write(handle: UInt32, address: UInt32, count: UInt32) -> UInt32 {
@@ -205,8 +221,10 @@ final class Semihosting {
             memory.writeBytes(address, Array(stdinBytes[stdinPosition..<(stdinPosition + available)]))
             stdinPosition += available
             return count - UInt32(available)
-        case let .features(position)?:
-            let available = min(n, max(0, Semihosting.featureBytes.count - position))
+        case let .features(seekPosition)?:
+            // A seek may point past the end; reads there return nothing.
+            let position = min(max(seekPosition, 0), Semihosting.featureBytes.count)
+            let available = min(n, Semihosting.featureBytes.count - position)
             memory.writeBytes(address, Array(Semihosting.featureBytes[position..<(position + available)]))
             handles[handle] = .features(position: position + available)
             return count - UInt32(available)
