@@ -30,6 +30,25 @@ import Testing
         #expect(try String(contentsOf: root.appendingPathComponent("output.txt"), encoding: .utf8) == "written by firmware")
     }
 
+    @Test("a symbolic link inside the root cannot lead the firmware outside it")
+    func symlinkEscape() throws {
+        let board = try FixtureBuilder.board("max32660")
+        let elf = try FixtureBuilder.build(name: "semihosting", sources: [FixtureBuilder.fixture("MCUSimTests", "semihosting.c")], board: board)
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("sh-link-\(UUID().uuidString)")
+        let root = parent.appendingPathComponent("root")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let outside = parent.appendingPathComponent("secret.txt")
+        try "secret".write(to: outside, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("input.txt"), withDestinationURL: outside)
+        try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("output.txt"),
+                                                   withDestinationURL: parent.appendingPathComponent("planted.txt"))
+        let result = try FixtureBuilder.run(elf, board: board, options: RunOptions(semihostingRoot: root.path))
+        #expect(result.stdoutText.contains("read 0 ''\n"))
+        #expect(result.stdoutText.contains("write 0\n"))
+        #expect(!FileManager.default.fileExists(atPath: parent.appendingPathComponent("planted.txt").path))
+    }
+
     @Test("without --semihosting-root the firmware cannot open any host file")
     func noRootNoFiles() throws {
         let board = try FixtureBuilder.board("max32660")
