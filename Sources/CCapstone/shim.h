@@ -33,6 +33,8 @@ typedef struct mcusim_insn_facts {
     int second_reg;
     int third_reg;
     bool uses_double;         // any D register operand (double-precision FP)
+    uint32_t fp_read;         // bit n = S register n (a D register sets both of its halves)
+    uint32_t fp_written;
     int64_t imm;              // first immediate operand (branch target for B/BL/CBZ)
     bool has_imm;
 } mcusim_insn_facts;
@@ -43,6 +45,12 @@ static inline int mcusim_core_reg_index(int reg) {
     if (reg == ARM_REG_LR) return 14;
     if (reg == ARM_REG_PC) return 15;
     return -1;
+}
+
+static inline uint32_t mcusim_fp_reg_bits(int reg) {
+    if (reg >= ARM_REG_S0 && reg <= ARM_REG_S31) return 1u << (reg - ARM_REG_S0);
+    if (reg >= ARM_REG_D0 && reg <= ARM_REG_D15) return 3u << (2 * (reg - ARM_REG_D0));
+    return 0;
 }
 
 static inline void mcusim_facts_from(csh handle, const cs_insn *insn, mcusim_insn_facts *out) {
@@ -61,10 +69,12 @@ static inline void mcusim_facts_from(csh handle, const cs_insn *insn, mcusim_ins
         for (int i = 0; i < nread; i++) {
             int r = mcusim_core_reg_index(read[i]);
             if (r >= 0) out->regs_read |= (uint16_t)(1u << r);
+            out->fp_read |= mcusim_fp_reg_bits(read[i]);
         }
         for (int i = 0; i < nwritten; i++) {
             int r = mcusim_core_reg_index(written[i]);
             if (r >= 0) out->regs_written |= (uint16_t)(1u << r);
+            out->fp_written |= mcusim_fp_reg_bits(written[i]);
         }
     }
     int regIndex = 0;

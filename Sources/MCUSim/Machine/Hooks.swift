@@ -81,14 +81,33 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
     if type == UC_MEM_WRITE {
         region.pointee.writes &+= 1
         region.pointee.writeBytes &+= UInt64(size)
+        switch size {
+        case 1: region.pointee.writesByWidth.0 &+= 1
+        case 2: region.pointee.writesByWidth.1 &+= 1
+        case 4: region.pointee.writesByWidth.2 &+= 1
+        default: region.pointee.writesByWidth.3 &+= 1
+        }
         if region.pointee.window >= 0, let windows = s.pointee.windows {
             invalidateDecoded(windows[Int(region.pointee.window)], address: address, size: UInt32(size))
+        }
+        // High-water marks: the stack grows down from the initial SP, the heap up from `end`.
+        if address >= s.pointee.stackLow && address < s.pointee.stackTop {
+            if address < s.pointee.lowestStackWrite { s.pointee.lowestStackWrite = address }
         }
     } else {
         region.pointee.reads &+= 1
         region.pointee.readBytes &+= UInt64(size)
-        if wait != 0, region.pointee.cachedReads, s.pointee.cache != nil {
-            if s.pointee.cache!.access(address) { wait = 0 }
+        switch size {
+        case 1: region.pointee.readsByWidth.0 &+= 1
+        case 2: region.pointee.readsByWidth.1 &+= 1
+        case 4: region.pointee.readsByWidth.2 &+= 1
+        default: region.pointee.readsByWidth.3 &+= 1
+        }
+        if region.pointee.cachedReads, let cache = s.pointee.cache {
+            if cache.pointee.access(address) {
+                wait = 0
+                region.pointee.readCacheHits &+= 1
+            }
         }
     }
     if wait != 0 {

@@ -10,6 +10,8 @@ struct CodeWindow {
     var fetchWaitStates: UInt32
     /// Fetches go through the board's instruction cache.
     var fetchCached: Bool
+    /// Index of the board region this window backs (for fetch counters).
+    var region: Int
 }
 
 /// Per-region counters and timing, indexed through the page map. Issue-level accounting
@@ -25,6 +27,14 @@ struct RegionState {
     var readBytes: UInt64 = 0
     var writeBytes: UInt64 = 0
     var stallCycles: UInt64 = 0
+    /// Accesses by width: 1, 2, 4 and 8 bytes (an access of another size counts as 8).
+    var readsByWidth: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var writesByWidth: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    /// Instruction fetches at the core's fetch width, and how many the cache served.
+    var fetches: UInt64 = 0
+    var fetchCacheHits: UInt64 = 0
+    /// Data reads served by the cache.
+    var readCacheHits: UInt64 = 0
 }
 
 /// Why the hot path asked Unicorn to stop. Stored as a plain integer so the hook does no
@@ -71,14 +81,33 @@ struct HotState {
     var previousAddressRegs: UInt16 = 0
     var previousLoadDestinations: UInt16 = 0
     var previousPaired: Bool = false
+    var previousFPWrites: UInt32 = 0
+    var previousWasFPArithmetic: Bool = false
+    var fpResultStall: UInt32 = 0
+    var chainsIndexedLoadsOnDifferentBases: Bool = true
+    /// IT block in progress: instructions left and the address of the next one.
+    var itRemaining: UInt32 = 0
+    var itNext: UInt32 = 0
     var pendingTakenExtra: UInt32 = 0
     var pendingClass: UInt8 = 0
     var expectedNext: UInt32 = 0
 
-    // Fetch.
+    // Fetch: words of 1 << fetchShift bytes (4; 8 on the M7's 64-bit bus).
     var fetchShift: UInt32 = 2
     var lastFetchGranule: UInt32 = .max
-    var cache: InstructionCache? = nil
+    var cache: UnsafeMutablePointer<InstructionCache>? = nil
+    var lastCacheLine: UInt32 = .max
+
+    // Register-file traffic from the decoded operands, for the energy model.
+    var registerReads: UInt64 = 0
+    var registerWrites: UInt64 = 0
+
+    // Stack and heap high-water marks, from the addresses stores reach.
+    var stackLow: UInt32 = 0
+    var stackTop: UInt32 = 0
+    var lowestStackWrite: UInt32 = .max
+    var heapBase: UInt32 = 0
+    var highestHeapWrite: UInt32 = 0
 
     // Counters for the report and the DWT profiling counters.
     var classCycles: UnsafeMutablePointer<UInt64>? = nil

@@ -73,6 +73,8 @@ public final class Machine {
         hot.pointee.addressDependencyStall = UInt32(timing.addressDependencyStall)
         hot.pointee.loadUseStall = UInt32(timing.loadUseStall)
         hot.pointee.dualIssue = timing.dualIssue
+        hot.pointee.fpResultStall = UInt32(timing.fpResultStall)
+        hot.pointee.chainsIndexedLoadsOnDifferentBases = timing.chainsIndexedLoadsOnDifferentBases
         codeWindows = .allocate(capacity: max(board.regions.count, 1))
         // One byte per 4 KiB page of the 32-bit space: region index + 1, 0 when unmapped.
         pageMap = .allocate(capacity: 1 << 20)
@@ -88,9 +90,12 @@ public final class Machine {
         hot.pointee.classCycles = classCycles
         hot.pointee.classCounts = classCounts
         if let spec = board.instructionCache {
-            hot.pointee.cache = InstructionCache(spec: spec)
-            hot.pointee.fetchShift = UInt32(spec.lineBytes.trailingZeroBitCount)
+            let cache = UnsafeMutablePointer<InstructionCache>.allocate(capacity: 1)
+            cache.initialize(to: InstructionCache(spec: spec))
+            hot.pointee.cache = cache
         }
+        // The M7 fetches 64 bits at a time; the others 32 (TRMs, "instruction fetch").
+        hot.pointee.fetchShift = board.core == .cortexM7 ? 3 : 2
 
         let console = ConsoleCapture(routing: options.console)
         context = MachineContext(uc: uc, board: board, image: image, hot: hot, console: console, decoder: decoder)
@@ -107,8 +112,13 @@ public final class Machine {
             throw error
         }
         boot = chooseBoot()
+        let heap = heapInfo()
+        hot.pointee.heapBase = heap.0
+        hot.pointee.stackTop = boot.initialSP
+        // Stores between the heap base and the initial SP are stack or heap; the stack grows down.
+        hot.pointee.stackLow = heap.0
         context.semihosting = Semihosting(memory: context.memory, console: console, options: options,
-                                          clockHz: board.clockHz, heapInfo: heapInfo())
+                                          clockHz: board.clockHz, heapInfo: heap)
     }
 
     deinit { release() }
@@ -123,7 +133,11 @@ public final class Machine {
         buffers.removeAll()
         for t in decodeTables { free(t) }
         decodeTables.removeAll()
-        hot.pointee.cache?.release()
+        if let cache = hot.pointee.cache {
+            cache.pointee.release()
+            cache.deinitialize(count: 1)
+            cache.deallocate()
+        }
         pageMap.deallocate()
         regionStates.deallocate()
         classCycles.deallocate()
@@ -190,7 +204,8 @@ public final class Machine {
             let cached = board.instructionCache != nil && (region.kind == .flash || region.kind == .rom)
             codeWindows[windowCount] = CodeWindow(base: region.base, size: UInt32(min(mapped, Int(UInt32.max))),
                                                   host: host.assumingMemoryBound(to: UInt8.self), decoded: decoded,
-                                                  fetchWaitStates: UInt32(region.waitStates), fetchCached: cached)
+                                                  fetchWaitStates: UInt32(region.waitStates), fetchCached: cached,
+                                                  region: board.regions.firstIndex(of: region) ?? 0)
             windowCount += 1
         }
         for (i, region) in board.regions.enumerated() {
@@ -384,7 +399,7 @@ public final class Machine {
         for cls in InstructionClass.allCases where classCounts[Int(cls.rawValue)] != 0 || classCycles[Int(cls.rawValue)] != 0 {
             byClass.append(.init(name: cls.name, instructions: classCounts[Int(cls.rawValue)], cycles: classCycles[Int(cls.rawValue)]))
         }
-        let cache = hot.pointee.cache
+        let cache = hot.pointee.cache?.pointee
         return TimingSummary(model: options.cycleModel ? timing.modelName : "off", cycles: hot.pointee.cycles, clockHz: board.clockHz,
                              instructions: hot.pointee.instructions, byClass: byClass,
                              fetchStallCycles: hot.pointee.fetchStallCycles, dataStallCycles: hot.pointee.dataStallCycles,

@@ -44,6 +44,11 @@ public struct CoreTiming: Sendable {
     var barrier: UInt8
     var systemRegister: UInt8       // MRS/MSR
     var dualIssue: Bool = false
+    /// Extra cycle when an instruction consumes the result of the FP arithmetic just before
+    /// it (M4 TRM note: "one cycle longer if the following instruction uses the result").
+    var fpResultStall: UInt8 = 0
+    /// M3 never chains pre/post-indexed loads; the M4 only not on the same base (jnk0le).
+    var chainsIndexedLoadsOnDifferentBases: Bool = true
 
     public var modelName: String { "\(name)/\(version)" }
 
@@ -97,7 +102,7 @@ public struct CoreTiming: Sendable {
         multipleBase: 1, pipelinesLoads: true, addressDependencyStall: 1, loadUseStall: 0, tableBranch: 6,
         ifThen: 1, dsp: 1, fpAdd: 1, fpMultiply: 1, fpMAC: 1, fpDivide: 1, fpSqrt: 1, fpConvert: 1, fpLoad: 2,
         fpLoadDouble: 3, fpStore: 2, fpMultipleBase: 1, fpMove: 1, fpDoubleArithmetic: 1, fpDoubleDivide: 1,
-        barrier: 2, systemRegister: 2)
+        barrier: 2, systemRegister: 2, chainsIndexedLoadsOnDifferentBases: false)
 
     /// Cortex-M4/M4F: TI SWCU192 Tables 3-25 and 3-27 (zero wait states) with P = 2:
     /// MUL/MLA/long multiplies 1, SDIV/UDIV 2-12, LDR 2, STR imm 1, LDRD 3, LDM 1+N,
@@ -110,7 +115,7 @@ public struct CoreTiming: Sendable {
         multipleBase: 1, pipelinesLoads: true, addressDependencyStall: 1, loadUseStall: 0, tableBranch: 6,
         ifThen: 1, dsp: 1, fpAdd: 1, fpMultiply: 1, fpMAC: 3, fpDivide: 14, fpSqrt: 14, fpConvert: 1, fpLoad: 2,
         fpLoadDouble: 3, fpStore: 2, fpMultipleBase: 1, fpMove: 1, fpDoubleArithmetic: 1, fpDoubleDivide: 1,
-        barrier: 2, systemRegister: 2)
+        barrier: 2, systemRegister: 2, fpResultStall: 1)
 
     /// Cortex-M33: no public table; jnk0le (RP2350) and SLOTHY measurements: ALU 1, MUL/MLA 1
     /// (result latency 2), loads issue in 1 with a 1-cycle load-use stall, LDM/STM N,

@@ -7,6 +7,7 @@ import CUnicorn
 func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>, address: UInt32,
                      window: UnsafeMutablePointer<CodeWindow>) {
     let e = slot.pointee
+    if s.pointee.itRemaining != 0 { accountSkippedITInstructions(s, address: address, window: window) }
     var cycles = s.pointee.cycles
     let classCycles = s.pointee.classCycles.unsafelyUnwrapped
     let flags = e.flags.rawValue
@@ -23,19 +24,20 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
     }
     s.pointee.instructionStartCycles = cycles
 
-    // Instruction fetch from wait-stated memory, per fetch granule (cache line or word).
-    if window.pointee.fetchWaitStates != 0 {
-        let shift = s.pointee.fetchShift
-        let first = address >> shift
-        let last = (address &+ UInt32(e.size) &- 1) >> shift
-        if first != s.pointee.lastFetchGranule {
-            cycles &+= fetchStall(s, granule: first, window: window.pointee)
-        }
-        if last != first {
-            cycles &+= fetchStall(s, granule: last, window: window.pointee)
-        }
-        s.pointee.lastFetchGranule = last
+    // Instruction fetch, per fetch word: counted for every code region, charged wait
+    // states (or looked up in the cache) where the region has them.
+    let shift = s.pointee.fetchShift
+    let first = address >> shift
+    let last = (address &+ UInt32(e.size) &- 1) >> shift
+    if first != s.pointee.lastFetchGranule {
+        cycles &+= fetchWord(s, word: first, window: window)
     }
+    if last != first {
+        cycles &+= fetchWord(s, word: last, window: window)
+    }
+    s.pointee.lastFetchGranule = last
+    s.pointee.registerReads &+= UInt64(e.reads.nonzeroBitCount)
+    s.pointee.registerWrites &+= UInt64(e.writes.nonzeroBitCount)
 
     var cost = UInt32(e.cost)
     if flags & DecodeFlags.dynamic.rawValue != 0 { cost = dynamicCost(s, e) }
@@ -46,10 +48,10 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
         let dependsOnPrevious = e.addressRegs & s.pointee.previousWrites != 0
         if flags & DecodeFlags.pipelinableAccess.rawValue != 0,
            previous & DecodeFlags.pipelinableLoad.rawValue != 0, !dependsOnPrevious {
-            // Pre/post-indexed loads on the same base do not chain (jnk0le, M3/M4).
+            // Pre/post-indexed loads do not chain: never on the M3, on the same base on the M4 (jnk0le).
             let chainedWriteback = flags & DecodeFlags.writeback.rawValue != 0
                 && previous & DecodeFlags.writeback.rawValue != 0
-                && e.addressRegs & s.pointee.previousAddressRegs != 0
+                && (!s.pointee.chainsIndexedLoadsOnDifferentBases || e.addressRegs & s.pointee.previousAddressRegs != 0)
             if !chainedWriteback && cost > 1 { cost -= 1 }
         } else if dependsOnPrevious && previous & DecodeFlags.aluResult.rawValue != 0 {
             cost &+= s.pointee.addressDependencyStall
@@ -57,6 +59,9 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
     }
     if s.pointee.loadUseStall != 0 && e.reads & s.pointee.previousLoadDestinations != 0 {
         cost &+= s.pointee.loadUseStall
+    }
+    if s.pointee.previousWasFPArithmetic && e.fpReads & s.pointee.previousFPWrites != 0 {
+        cost &+= s.pointee.fpResultStall
     }
     if s.pointee.dualIssue { cost = dualIssueCost(s, e, cost: cost) }
 
@@ -73,6 +78,13 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
     s.pointee.previousAddressRegs = e.addressRegs
     s.pointee.previousLoadDestinations = flags & DecodeFlags.load.rawValue == 0 ? 0
         : (flags & DecodeFlags.writeback.rawValue != 0 ? e.writes & ~e.addressRegs : e.writes)
+    s.pointee.previousFPWrites = e.fpWrites
+    let cls = InstructionClass(rawValue: e.cls)
+    s.pointee.previousWasFPArithmetic = cls == .fpAdd || cls == .fpMultiply || cls == .fpMAC || cls == .fpMisc
+    if cls == .ifThen {
+        s.pointee.itRemaining = UInt32(e.regCount)
+        s.pointee.itNext = address &+ UInt32(e.size)
+    }
     if e.takenExtra != 0 {
         s.pointee.pendingTakenExtra = UInt32(e.takenExtra)
         s.pointee.pendingClass = e.cls
@@ -80,15 +92,52 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
     }
 }
 
-/// Wait states for one fetch granule: through the cache when the window has one.
-@inline(__always)
-func fetchStall(_ s: UnsafeMutablePointer<HotState>, granule: UInt32, window: CodeWindow) -> UInt64 {
-    if window.fetchCached, s.pointee.cache != nil {
-        if s.pointee.cache!.access(granule << s.pointee.fetchShift) { return 0 }
+/// Instructions of an IT block that failed their condition: Unicorn skips them without
+/// calling the code hook, so they are charged here, one cycle each (they execute as NOPs),
+/// when the next hooked address shows they were passed over.
+@inline(never)
+func accountSkippedITInstructions(_ s: UnsafeMutablePointer<HotState>, address: UInt32, window: UnsafeMutablePointer<CodeWindow>) {
+    while s.pointee.itRemaining != 0 {
+        let next = s.pointee.itNext
+        let offset = next &- window.pointee.base
+        guard offset < window.pointee.size else { s.pointee.itRemaining = 0; return }
+        let skipped = window.pointee.decoded[Int(offset >> 1)]
+        s.pointee.itRemaining -= 1
+        s.pointee.itNext = next &+ UInt32(max(skipped.size, 2))
+        if next == address { return }
+        let cost = UInt64(skipped.skippedCost)
+        s.pointee.instructions &+= 1
+        s.pointee.cycles &+= cost
+        s.pointee.classCycles.unsafelyUnwrapped[Int(skipped.cls)] &+= cost
+        s.pointee.classCounts.unsafelyUnwrapped[Int(skipped.cls)] &+= 1
     }
-    let stall = UInt64(window.fetchWaitStates)
-    s.pointee.fetchStallCycles &+= stall
-    s.pointee.cpiExtra &+= stall
+}
+
+/// One instruction-fetch word: counted against its region; through the cache when the
+/// window has one (a repeat of the last line is a hit without a lookup); wait states otherwise.
+@inline(__always)
+func fetchWord(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
+    let region = s.pointee.regions.unsafelyUnwrapped + window.pointee.region
+    region.pointee.fetches &+= 1
+    if window.pointee.fetchCached, let cache = s.pointee.cache {
+        let address = word << s.pointee.fetchShift
+        let line = address >> cache.pointee.lineShift
+        if line == s.pointee.lastCacheLine {
+            cache.pointee.hits &+= 1
+            region.pointee.fetchCacheHits &+= 1
+            return 0
+        }
+        s.pointee.lastCacheLine = line
+        if cache.pointee.access(address) {
+            region.pointee.fetchCacheHits &+= 1
+            return 0
+        }
+    }
+    let stall = UInt64(window.pointee.fetchWaitStates)
+    if stall != 0 {
+        s.pointee.fetchStallCycles &+= stall
+        s.pointee.cpiExtra &+= stall
+    }
     return stall
 }
 
@@ -115,20 +164,16 @@ func dualIssueCost(_ s: UnsafeMutablePointer<HotState>, _ e: DecodedInstruction,
     return cost
 }
 
-/// Slow path for costs that depend on values: division by operand size, and conditional
-/// multi-cycle instructions that may fail their condition.
+/// Slow path for costs that depend on values: division by operand size.
 @inline(never)
 func dynamicCost(_ s: UnsafeMutablePointer<HotState>, _ e: DecodedInstruction) -> UInt32 {
     let uc = s.pointee.uc
     switch DynamicKind(rawValue: e.dynamicKind) ?? .none {
     case .divideUnsigned, .divideSigned:
-        if e.flags.contains(.conditional), !conditionPasses(s, e.condition) { return UInt32(e.skippedCost) }
         var dividend: UInt32 = 0, divisor: UInt32 = 0
         if e.op1 >= 0, e.op1 <= 12 { _ = mcusim_reg_read32(uc, Int32(UC_ARM_REG_R0.rawValue) + Int32(e.op1), &dividend) }
         if e.op2 >= 0, e.op2 <= 12 { _ = mcusim_reg_read32(uc, Int32(UC_ARM_REG_R0.rawValue) + Int32(e.op2), &divisor) }
         return divideCycles(dividend: dividend, divisor: divisor, signed: e.dynamicKind == DynamicKind.divideSigned.rawValue)
-    case .conditional:
-        return conditionPasses(s, e.condition) ? UInt32(e.cost) : UInt32(e.skippedCost)
     case .none:
         return UInt32(e.cost)
     }
@@ -147,29 +192,4 @@ func divideCycles(dividend: UInt32, divisor: UInt32, signed: Bool) -> UInt32 {
     guard d != 0, n >= d else { return 2 }
     let quotientBits = UInt32(d.leadingZeroBitCount - n.leadingZeroBitCount + 1)
     return min(12, 2 + (quotientBits + 2) / 3)
-}
-
-/// Evaluates an ARM condition (Capstone's arm_cc numbering) against the current APSR.
-func conditionPasses(_ s: UnsafeMutablePointer<HotState>, _ condition: UInt8) -> Bool {
-    var xpsr: UInt32 = 0
-    _ = mcusim_reg_read32(s.pointee.uc, Int32(UC_ARM_REG_XPSR.rawValue), &xpsr)
-    let n = xpsr & (1 << 31) != 0, z = xpsr & (1 << 30) != 0, c = xpsr & (1 << 29) != 0, v = xpsr & (1 << 28) != 0
-    // arm_cc: 1 EQ, 2 NE, 3 HS, 4 LO, 5 MI, 6 PL, 7 VS, 8 VC, 9 HI, 10 LS, 11 GE, 12 LT, 13 GT, 14 LE, 15 AL.
-    switch condition {
-    case 1: return z
-    case 2: return !z
-    case 3: return c
-    case 4: return !c
-    case 5: return n
-    case 6: return !n
-    case 7: return v
-    case 8: return !v
-    case 9: return c && !z
-    case 10: return !c || z
-    case 11: return n == v
-    case 12: return n != v
-    case 13: return !z && n == v
-    case 14: return z || n != v
-    default: return true
-    }
 }

@@ -3,7 +3,7 @@ public enum InstructionClass: UInt8, CaseIterable, Sendable {
     case alu, aluToPC, multiply, multiplyAccumulate, multiplyLong, divide
     case load, store, loadMultiple, storeMultiple
     case branch, branchLink, branchExchange, tableBranch, ifThen
-    case dsp
+    case dsp, dspMAC
     case fpAdd, fpMultiply, fpMAC, fpDivide, fpSqrt, fpMisc, fpLoad, fpStore, fpLoadMultiple, fpMove
     case barrier, systemRegister, hint, sleep, breakpoint, supervisorCall, other
 
@@ -26,6 +26,7 @@ public enum InstructionClass: UInt8, CaseIterable, Sendable {
         case .tableBranch: return "table_branch"
         case .ifThen: return "it"
         case .dsp: return "dsp_simd"
+        case .dspMAC: return "dsp_mac"
         case .fpAdd: return "fp_add"
         case .fpMultiply: return "fp_mul"
         case .fpMAC: return "fp_mac"
@@ -57,7 +58,7 @@ struct DecodeFlags: OptionSet {
     static let conditional = DecodeFlags(rawValue: 1 << 4)
     static let floatingPoint = DecodeFlags(rawValue: 1 << 5)
     static let branchToSelf = DecodeFlags(rawValue: 1 << 6)
-    /// Cost depends on register values or on whether a condition passes: take the slow path.
+    /// Cost depends on register values (division): take the slow path.
     static let dynamic = DecodeFlags(rawValue: 1 << 7)
     /// A single LDR/LDRB/LDRH/LDRSx: the next load or store can pipeline behind it (M3/M4).
     static let pipelinableLoad = DecodeFlags(rawValue: 1 << 8)
@@ -74,7 +75,7 @@ struct DecodeFlags: OptionSet {
     static let aluResult = DecodeFlags(rawValue: 1 << 15)
 }
 
-/// What the decoder extracts once per address. 20 bytes, no references: the decode table
+/// What the decoder extracts once per address. 28 bytes, no references: the decode table
 /// is a flat array of these indexed by (address - window base) / 2.
 struct DecodedInstruction {
     var flags: DecodeFlags = []
@@ -99,11 +100,13 @@ struct DecodedInstruction {
     /// arm_cc of a conditional instruction (Capstone numbering), 0 when unconditional.
     var condition: UInt8 = 0
     var dynamicKind: UInt8 = 0
+    /// FP registers read and written (bit n = Sn), for FP result-latency stalls.
+    var fpReads: UInt32 = 0
+    var fpWrites: UInt32 = 0
 }
 
 enum DynamicKind: UInt8 {
     case none = 0
     case divideUnsigned
-    case conditional
     case divideSigned
 }

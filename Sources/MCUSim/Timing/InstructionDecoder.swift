@@ -39,12 +39,19 @@ final class InstructionDecoder {
             store(address, unknown)
             return
         }
-        let first = classify(facts[0], address: address)
-        store(address, first)
-        // IT: the next instructions are its block; Capstone gave each its condition.
+        var first = classify(facts[0], address: address)
+        // IT: the next 1-4 instructions are its block (length from the mask's lowest set
+        // bit); Capstone gave each its condition.
+        var blockLength = 0
         if facts[0].id == ARM_INS_IT.rawValue {
+            let mask = Int(bytes[0] & 0xF)
+            blockLength = mask == 0 ? 0 : 4 - mask.trailingZeroBitCount
+            first.regCount = UInt8(blockLength)
+        }
+        store(address, first)
+        if blockLength > 0 {
             var next = address &+ UInt32(facts[0].size)
-            for i in 1..<count {
+            for i in 1..<min(count, blockLength + 1) {
                 var entry = classify(facts[i], address: next)
                 entry.flags.insert(.inITBlock)
                 store(next, entry)
@@ -63,6 +70,8 @@ final class InstructionDecoder {
         d.reads = f.regs_read
         d.writes = f.regs_written
         d.addressRegs = f.address_regs
+        d.fpReads = f.fp_read
+        d.fpWrites = f.fp_written
         let writesPC = f.regs_written & (1 << 15) != 0
         if writesPC { d.flags.insert(.writesPC) }
         if f.writeback { d.flags.insert(.writeback) }
@@ -195,8 +204,11 @@ final class InstructionDecoder {
         // DSP SIMD: packed 8/16-bit arithmetic, dual 16-bit MACs, packing and saturation.
         case id(ARM_INS_SMLAD), id(ARM_INS_SMLADX), id(ARM_INS_SMLSD), id(ARM_INS_SMLSDX), id(ARM_INS_SMUAD),
              id(ARM_INS_SMUADX), id(ARM_INS_SMUSD), id(ARM_INS_SMUSDX), id(ARM_INS_SMLALD), id(ARM_INS_SMLALDX),
-             id(ARM_INS_SMLSLD), id(ARM_INS_SMLSLDX),
-             id(ARM_INS_SADD16), id(ARM_INS_SADD8), id(ARM_INS_SSUB16), id(ARM_INS_SSUB8), id(ARM_INS_SASX),
+             id(ARM_INS_SMLSLD), id(ARM_INS_SMLSLDX):
+            // Dual 16-bit multiply(-accumulate): two MAC lanes in one instruction.
+            cls = .dspMAC
+            cost = t.dsp
+        case id(ARM_INS_SADD16), id(ARM_INS_SADD8), id(ARM_INS_SSUB16), id(ARM_INS_SSUB8), id(ARM_INS_SASX),
              id(ARM_INS_SSAX), id(ARM_INS_QADD16), id(ARM_INS_QADD8), id(ARM_INS_QSUB16), id(ARM_INS_QSUB8),
              id(ARM_INS_QASX), id(ARM_INS_QSAX), id(ARM_INS_SHADD16), id(ARM_INS_SHADD8), id(ARM_INS_SHSUB16),
              id(ARM_INS_SHSUB8), id(ARM_INS_SHASX), id(ARM_INS_SHSAX), id(ARM_INS_UADD16), id(ARM_INS_UADD8),
@@ -263,9 +275,13 @@ final class InstructionDecoder {
         case id(ARM_INS_DMB), id(ARM_INS_DSB), id(ARM_INS_ISB):
             cls = .barrier
             cost = t.barrier
-        case id(ARM_INS_MRS), id(ARM_INS_MSR), id(ARM_INS_CPS):
+        case id(ARM_INS_MRS), id(ARM_INS_MSR):
             cls = .systemRegister
             cost = t.systemRegister
+        case id(ARM_INS_CPS):
+            // CPSIE/CPSID: 1 cycle (M0+ per Symex; M3/M4 TRM tables).
+            cls = .systemRegister
+            cost = 1
         case id(ARM_INS_WFI), id(ARM_INS_WFE):
             cls = .sleep
             d.flags.insert(.sleep)
@@ -292,16 +308,13 @@ final class InstructionDecoder {
         if isFloatingPoint(cls) || (cls == .alu && f.id >= id(ARM_INS_VABAL) && f.id <= id(ARM_INS_VZIP)) {
             d.flags.insert(.floatingPoint)
         }
-        if cls == .alu || cls == .multiply || cls == .multiplyAccumulate || cls == .dsp || cls == .multiplyLong {
+        if cls == .alu || cls == .multiply || cls == .multiplyAccumulate || cls == .dsp || cls == .dspMAC || cls == .multiplyLong {
             d.flags.insert(.aluResult)
         }
-        // A conditional instruction that fails executes as a 1-cycle NOP; only multi-cycle
-        // ones need the slow path to find out which happened.
-        if conditional && d.takenExtra == 0 && cost > 1 && cls != .branch && !d.flags.contains(.dynamic) {
-            d.flags.insert(.dynamic)
-            d.dynamicKind = DynamicKind.conditional.rawValue
-            d.skippedCost = 1
-        }
+        // A condition-failed instruction in an IT block executes as a 1-cycle NOP. Unicorn
+        // does not call the code hook for it, so the IT bookkeeping charges it instead
+        // (CycleAccounting.accountSkippedITInstructions); a hooked one always executes.
+        d.skippedCost = 1
         if t.dualIssue { markDualIssue(&d, cls: cls, id: f.id) }
         d.cls = cls.rawValue
         d.cost = cost
@@ -347,6 +360,8 @@ final class InstructionDecoder {
             d.flags.insert(.dualIssuable)
         case .dsp:
             d.flags.formUnion([.dualIssuable, .olderSlotOnly])
+        case .dspMAC:
+            d.flags.insert(.dualIssuable)  // SMLAD pairs more freely than other DSP (jnk0le)
         default:
             return
         }
