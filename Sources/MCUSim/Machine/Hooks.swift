@@ -62,7 +62,11 @@ func decodeCold(_ s: UnsafeMutablePointer<HotState>, window: CodeWindow, address
     let offset = Int(address &- window.base)
     context.decoder.decode(bytes: window.host + offset, available: Int(window.size) - offset, address: address) { a, entry in
         let o = a &- window.base
-        if o < window.size { window.decoded[Int(o >> 1)] = entry }
+        guard o < window.size else { return }
+        let slot = window.decoded + Int(o >> 1)
+        if slot.pointee.executions != 0 { context.retire(slot.pointee) }
+        slot.pointee = entry
+        context.decodedSlots.append(slot)
     }
 }
 
@@ -88,7 +92,7 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
         default: region.pointee.writesByWidth.3 &+= 1
         }
         if region.pointee.window >= 0, let windows = s.pointee.windows {
-            invalidateDecoded(windows[Int(region.pointee.window)], address: address, size: UInt32(size))
+            invalidateDecoded(s, windows[Int(region.pointee.window)], address: address, size: UInt32(size))
         }
         // High-water marks: the stack grows down from the initial SP, the heap up from `end`.
         if address >= s.pointee.stackLow && address < s.pointee.stackTop {
@@ -115,20 +119,31 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
         s.pointee.lsuExtra &+= UInt64(wait)
         s.pointee.dataStallCycles &+= UInt64(wait)
         region.pointee.stallCycles &+= UInt64(wait)
+        if let slot = s.pointee.currentSlot { slot.pointee.stallCycles &+= UInt64(wait) }
     }
 }
 
 /// Self-modifying or copied code: forget decoded entries the store touches (and the
-/// 32-bit instruction that may start two bytes before it).
+/// 32-bit instruction that may start two bytes before it). Their counters move to the
+/// machine's retired totals first, so profiles stay complete.
 @inline(__always)
-func invalidateDecoded(_ w: CodeWindow, address: UInt32, size: UInt32) {
+func invalidateDecoded(_ s: UnsafeMutablePointer<HotState>, _ w: CodeWindow, address: UInt32, size: UInt32) {
     let offset = address &- w.base
     guard offset < w.size else { return }
     var o = offset >= 2 ? offset - 2 : 0
     while o < offset &+ size, o < w.size {
-        w.decoded[Int(o >> 1)].flags = []
+        let slot = w.decoded + Int(o >> 1)
+        if slot.pointee.flags.rawValue != 0 { retireDecoded(s, slot) }
         o &+= 2
     }
+}
+
+@inline(never)
+func retireDecoded(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>) {
+    if let raw = s.pointee.context {
+        Unmanaged<MachineContext>.fromOpaque(raw).takeUnretainedValue().retire(slot.pointee)
+    }
+    slot.pointee = DecodedInstruction()
 }
 
 /// Unmapped and protection violations: record what happened; Unicorn then stops with an error.

@@ -12,6 +12,9 @@ struct CodeWindow {
     var fetchCached: Bool
     /// Index of the board region this window backs (for fetch counters).
     var region: Int
+    /// Instruction fetch words from this window, and how many missed the cache.
+    var fetches: UInt64 = 0
+    var fetchMisses: UInt64 = 0
 }
 
 /// Per-region counters and timing, indexed through the page map. Issue-level accounting
@@ -30,9 +33,6 @@ struct RegionState {
     /// Accesses by width: 1, 2, 4 and 8 bytes (an access of another size counts as 8).
     var readsByWidth: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     var writesByWidth: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    /// Instruction fetches at the core's fetch width, and how many the cache served.
-    var fetches: UInt64 = 0
-    var fetchCacheHits: UInt64 = 0
     /// Data reads served by the cache.
     var readCacheHits: UInt64 = 0
 }
@@ -89,7 +89,6 @@ struct HotState {
     var itRemaining: UInt32 = 0
     var itNext: UInt32 = 0
     var pendingTakenExtra: UInt32 = 0
-    var pendingClass: UInt8 = 0
     var expectedNext: UInt32 = 0
 
     // Fetch: words of 1 << fetchShift bytes (4; 8 on the M7's 64-bit bus).
@@ -97,10 +96,8 @@ struct HotState {
     var lastFetchGranule: UInt32 = .max
     var cache: UnsafeMutablePointer<InstructionCache>? = nil
     var lastCacheLine: UInt32 = .max
-
-    // Register-file traffic from the decoded operands, for the energy model.
-    var registerReads: UInt64 = 0
-    var registerWrites: UInt64 = 0
+    /// log2(cache line bytes / fetch word bytes).
+    var cacheLineWordShift: UInt32 = 0
 
     // Stack and heap high-water marks, from the addresses stores reach.
     var stackLow: UInt32 = 0
@@ -109,9 +106,12 @@ struct HotState {
     var heapBase: UInt32 = 0
     var highestHeapWrite: UInt32 = 0
 
+    /// The entry of the instruction executing now: data stalls are charged to it.
+    var currentSlot: UnsafeMutablePointer<DecodedInstruction>? = nil
+    /// The conditional branch whose refill is pending.
+    var pendingSlot: UnsafeMutablePointer<DecodedInstruction>? = nil
+
     // Counters for the report and the DWT profiling counters.
-    var classCycles: UnsafeMutablePointer<UInt64>? = nil
-    var classCounts: UnsafeMutablePointer<UInt64>? = nil
     var fetchStallCycles: UInt64 = 0
     var dataStallCycles: UInt64 = 0
     /// Cycles beyond the first of multi-cycle non-memory instructions, plus fetch stalls (DWT CPICNT).

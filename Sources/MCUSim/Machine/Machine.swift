@@ -35,8 +35,6 @@ public final class Machine {
     private var decodeTables: [UnsafeMutablePointer<DecodedInstruction>] = []
     private let pageMap: UnsafeMutablePointer<UInt8>
     private let regionStates: UnsafeMutablePointer<RegionState>
-    private let classCycles: UnsafeMutablePointer<UInt64>
-    private let classCounts: UnsafeMutablePointer<UInt64>
     public let timing: CoreTiming
     private var windows: [MMIOWindow] = []
     private let codeWindows: UnsafeMutablePointer<CodeWindow>
@@ -81,14 +79,8 @@ public final class Machine {
         pageMap.initialize(repeating: 0, count: 1 << 20)
         regionStates = .allocate(capacity: max(board.regions.count, 1))
         regionStates.initialize(repeating: RegionState(), count: max(board.regions.count, 1))
-        classCycles = .allocate(capacity: InstructionClass.allCases.count)
-        classCycles.initialize(repeating: 0, count: InstructionClass.allCases.count)
-        classCounts = .allocate(capacity: InstructionClass.allCases.count)
-        classCounts.initialize(repeating: 0, count: InstructionClass.allCases.count)
         hot.pointee.pageMap = pageMap
         hot.pointee.regions = regionStates
-        hot.pointee.classCycles = classCycles
-        hot.pointee.classCounts = classCounts
         if let spec = board.instructionCache {
             let cache = UnsafeMutablePointer<InstructionCache>.allocate(capacity: 1)
             cache.initialize(to: InstructionCache(spec: spec))
@@ -96,6 +88,9 @@ public final class Machine {
         }
         // The M7 fetches 64 bits at a time; the others 32 (TRMs, "instruction fetch").
         hot.pointee.fetchShift = board.core == .cortexM7 ? 3 : 2
+        if let spec = board.instructionCache {
+            hot.pointee.cacheLineWordShift = UInt32(max(0, spec.lineBytes.trailingZeroBitCount - Int(hot.pointee.fetchShift)))
+        }
 
         let console = ConsoleCapture(routing: options.console)
         context = MachineContext(uc: uc, board: board, image: image, hot: hot, console: console, decoder: decoder)
@@ -140,8 +135,6 @@ public final class Machine {
         }
         pageMap.deallocate()
         regionStates.deallocate()
-        classCycles.deallocate()
-        classCounts.deallocate()
         hot.deinitialize(count: 1)
         hot.deallocate()
         codeWindows.deallocate()
@@ -205,7 +198,8 @@ public final class Machine {
             codeWindows[windowCount] = CodeWindow(base: region.base, size: UInt32(min(mapped, Int(UInt32.max))),
                                                   host: host.assumingMemoryBound(to: UInt8.self), decoded: decoded,
                                                   fetchWaitStates: UInt32(region.waitStates), fetchCached: cached,
-                                                  region: board.regions.firstIndex(of: region) ?? 0)
+                                                  region: board.regions.firstIndex(of: region) ?? 0,
+                                                  fetches: 0, fetchMisses: 0)
             windowCount += 1
         }
         for (i, region) in board.regions.enumerated() {
@@ -394,17 +388,43 @@ public final class Machine {
         return context.fault(pcNow, "execution reached \(context.where_(pcNow)), outside the program")
     }
 
+    /// Walks the decoded entries once: their execution counters give the class profile and
+    /// the register-file traffic.
     private func timingSummary() -> TimingSummary {
-        var byClass: [TimingSummary.ClassCycles] = []
-        for cls in InstructionClass.allCases where classCounts[Int(cls.rawValue)] != 0 || classCycles[Int(cls.rawValue)] != 0 {
-            byClass.append(.init(name: cls.name, instructions: classCounts[Int(cls.rawValue)], cycles: classCycles[Int(cls.rawValue)]))
+        let classCount = InstructionClass.allCases.count
+        var executions = context.retiredExecutions
+        var cycles = context.retiredCycles
+        var registerReads = context.retiredRegisterReads
+        var registerWrites = context.retiredRegisterWrites
+        var seen = Set<UnsafeMutablePointer<DecodedInstruction>>()
+        for slot in context.decodedSlots where seen.insert(slot).inserted {
+            let e = slot.pointee
+            guard e.executions != 0 || e.cycles != 0, Int(e.cls) < classCount else { continue }
+            executions[Int(e.cls)] &+= e.executions
+            cycles[Int(e.cls)] &+= e.cycles
+            registerReads &+= e.executions &* UInt64(e.reads.nonzeroBitCount)
+            registerWrites &+= e.executions &* UInt64(e.writes.nonzeroBitCount)
         }
-        let cache = hot.pointee.cache?.pointee
+        var byClass: [TimingSummary.ClassCycles] = []
+        for cls in InstructionClass.allCases where executions[Int(cls.rawValue)] != 0 || cycles[Int(cls.rawValue)] != 0 {
+            byClass.append(.init(name: cls.name, instructions: executions[Int(cls.rawValue)], cycles: cycles[Int(cls.rawValue)]))
+        }
+        var fetches: UInt64 = 0, fetchMisses: UInt64 = 0
+        for i in 0..<hot.pointee.windowCount where codeWindows[i].fetchCached {
+            fetches &+= codeWindows[i].fetches
+            fetchMisses &+= codeWindows[i].fetchMisses
+        }
+        var dataHits: UInt64 = 0, dataReads: UInt64 = 0
+        for i in 0..<board.regions.count where regionStates[i].cachedReads {
+            dataHits &+= regionStates[i].readCacheHits
+            dataReads &+= regionStates[i].reads
+        }
         return TimingSummary(model: options.cycleModel ? timing.modelName : "off", cycles: hot.pointee.cycles, clockHz: board.clockHz,
                              instructions: hot.pointee.instructions, byClass: byClass,
                              fetchStallCycles: hot.pointee.fetchStallCycles, dataStallCycles: hot.pointee.dataStallCycles,
-                             cacheHits: cache?.hits ?? 0, cacheMisses: cache?.misses ?? 0,
-                             decodedAddresses: context.decoder.decodedCount)
+                             cacheHits: (fetches - fetchMisses) &+ dataHits, cacheMisses: fetchMisses &+ (dataReads - dataHits),
+                             decodedAddresses: context.decoder.decodedCount,
+                             registerReads: registerReads, registerWrites: registerWrites)
     }
 
     private func describeInvalid(_ a: (type: uc_mem_type, address: UInt64, size: Int, value: Int64), pc: UInt32) -> String {

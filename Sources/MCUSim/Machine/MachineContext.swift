@@ -11,6 +11,22 @@ final class MachineContext {
     let console: ConsoleCapture
     var semihosting: Semihosting?
     let decoder: InstructionDecoder
+    /// Every decode-table entry filled so far (with repeats after re-decoding), for the
+    /// post-run walk that turns per-address counters into class and function profiles.
+    var decodedSlots: [UnsafeMutablePointer<DecodedInstruction>] = []
+    /// Counters of entries that code writes invalidated, by class.
+    var retiredExecutions = [UInt64](repeating: 0, count: InstructionClass.allCases.count)
+    var retiredCycles = [UInt64](repeating: 0, count: InstructionClass.allCases.count)
+    var retiredRegisterReads: UInt64 = 0
+    var retiredRegisterWrites: UInt64 = 0
+
+    func retire(_ entry: DecodedInstruction) {
+        guard entry.executions != 0, Int(entry.cls) < retiredExecutions.count else { return }
+        retiredExecutions[Int(entry.cls)] &+= entry.executions
+        retiredCycles[Int(entry.cls)] &+= entry.cycles
+        retiredRegisterReads &+= entry.executions &* UInt64(entry.reads.nonzeroBitCount)
+        retiredRegisterWrites &+= entry.executions &* UInt64(entry.writes.nonzeroBitCount)
+    }
     var stop: StopInfo?
     var invalidAccess: (type: uc_mem_type, address: UInt64, size: Int, value: Int64)?
 

@@ -6,18 +6,19 @@ import CUnicorn
 @inline(__always)
 func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>, address: UInt32,
                      window: UnsafeMutablePointer<CodeWindow>) {
-    let e = slot.pointee
+    // Fields are read through the pointer, not copied out: a 56-byte copy followed by a
+    // narrow read stalls store forwarding on x86 and cost a fifth of the hook.
     if s.pointee.itRemaining != 0 { accountSkippedITInstructions(s, address: address, window: window) }
     var cycles = s.pointee.cycles
-    let classCycles = s.pointee.classCycles.unsafelyUnwrapped
-    let flags = e.flags.rawValue
+    let flags = slot.pointee.flags.rawValue
+    s.pointee.currentSlot = slot
 
     // A conditional branch before this one was taken if we are not at its fall-through.
     if s.pointee.pendingTakenExtra != 0 {
         if address != s.pointee.expectedNext {
             let extra = UInt64(s.pointee.pendingTakenExtra)
             cycles &+= extra
-            classCycles[Int(s.pointee.pendingClass)] &+= extra
+            s.pointee.pendingSlot.unsafelyUnwrapped.pointee.cycles &+= extra
             s.pointee.cpiExtra &+= extra
         }
         s.pointee.pendingTakenExtra = 0
@@ -28,67 +29,70 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
     // states (or looked up in the cache) where the region has them.
     let shift = s.pointee.fetchShift
     let first = address >> shift
-    let last = (address &+ UInt32(e.size) &- 1) >> shift
+    let last = (address &+ UInt32(slot.pointee.size) &- 1) >> shift
+    var fetchStall: UInt64 = 0
     if first != s.pointee.lastFetchGranule {
-        cycles &+= fetchWord(s, word: first, window: window)
+        fetchStall = fetchWord(s, word: first, window: window)
     }
     if last != first {
-        cycles &+= fetchWord(s, word: last, window: window)
+        fetchStall &+= fetchWord(s, word: last, window: window)
     }
     s.pointee.lastFetchGranule = last
-    s.pointee.registerReads &+= UInt64(e.reads.nonzeroBitCount)
-    s.pointee.registerWrites &+= UInt64(e.writes.nonzeroBitCount)
+    if fetchStall != 0 {
+        cycles &+= fetchStall
+        slot.pointee.stallCycles &+= fetchStall
+    }
 
-    var cost = UInt32(e.cost)
-    if flags & DecodeFlags.dynamic.rawValue != 0 { cost = dynamicCost(s, e) }
+    var cost = UInt32(slot.pointee.cost)
+    if flags & DecodeFlags.dynamic.rawValue != 0 { cost = dynamicCost(s, slot) }
 
     let previous = s.pointee.previousFlags
     let memoryAccess = DecodeFlags.load.rawValue | DecodeFlags.store.rawValue
     if s.pointee.pipelinesLoads && flags & memoryAccess != 0 {
-        let dependsOnPrevious = e.addressRegs & s.pointee.previousWrites != 0
+        let dependsOnPrevious = slot.pointee.addressRegs & s.pointee.previousWrites != 0
         if flags & DecodeFlags.pipelinableAccess.rawValue != 0,
            previous & DecodeFlags.pipelinableLoad.rawValue != 0, !dependsOnPrevious {
             // Pre/post-indexed loads do not chain: never on the M3, on the same base on the M4 (jnk0le).
             let chainedWriteback = flags & DecodeFlags.writeback.rawValue != 0
                 && previous & DecodeFlags.writeback.rawValue != 0
-                && (!s.pointee.chainsIndexedLoadsOnDifferentBases || e.addressRegs & s.pointee.previousAddressRegs != 0)
+                && (!s.pointee.chainsIndexedLoadsOnDifferentBases || slot.pointee.addressRegs & s.pointee.previousAddressRegs != 0)
             if !chainedWriteback && cost > 1 { cost -= 1 }
         } else if dependsOnPrevious && previous & DecodeFlags.aluResult.rawValue != 0 {
             cost &+= s.pointee.addressDependencyStall
         }
     }
-    if s.pointee.loadUseStall != 0 && e.reads & s.pointee.previousLoadDestinations != 0 {
+    if s.pointee.loadUseStall != 0 && slot.pointee.reads & s.pointee.previousLoadDestinations != 0 {
         cost &+= s.pointee.loadUseStall
     }
-    if s.pointee.previousWasFPArithmetic && e.fpReads & s.pointee.previousFPWrites != 0 {
+    if s.pointee.previousWasFPArithmetic && slot.pointee.fpReads & s.pointee.previousFPWrites != 0 {
         cost &+= s.pointee.fpResultStall
     }
-    if s.pointee.dualIssue { cost = dualIssueCost(s, e, cost: cost) }
+    if s.pointee.dualIssue { cost = dualIssueCost(s, slot, cost: cost) }
 
     if cost > 1 {
         if flags & memoryAccess != 0 { s.pointee.lsuExtra &+= UInt64(cost - 1) } else { s.pointee.cpiExtra &+= UInt64(cost - 1) }
     }
     cycles &+= UInt64(cost)
-    classCycles[Int(e.cls)] &+= UInt64(cost)
-    s.pointee.classCounts.unsafelyUnwrapped[Int(e.cls)] &+= 1
+    slot.pointee.executions &+= 1
+    slot.pointee.cycles &+= UInt64(cost)
     s.pointee.cycles = cycles
 
     s.pointee.previousFlags = flags
-    s.pointee.previousWrites = e.writes
-    s.pointee.previousAddressRegs = e.addressRegs
+    s.pointee.previousWrites = slot.pointee.writes
+    s.pointee.previousAddressRegs = slot.pointee.addressRegs
     s.pointee.previousLoadDestinations = flags & DecodeFlags.load.rawValue == 0 ? 0
-        : (flags & DecodeFlags.writeback.rawValue != 0 ? e.writes & ~e.addressRegs : e.writes)
-    s.pointee.previousFPWrites = e.fpWrites
-    let cls = InstructionClass(rawValue: e.cls)
+        : (flags & DecodeFlags.writeback.rawValue != 0 ? slot.pointee.writes & ~slot.pointee.addressRegs : slot.pointee.writes)
+    s.pointee.previousFPWrites = slot.pointee.fpWrites
+    let cls = InstructionClass(rawValue: slot.pointee.cls)
     s.pointee.previousWasFPArithmetic = cls == .fpAdd || cls == .fpMultiply || cls == .fpMAC || cls == .fpMisc
     if cls == .ifThen {
-        s.pointee.itRemaining = UInt32(e.regCount)
-        s.pointee.itNext = address &+ UInt32(e.size)
+        s.pointee.itRemaining = UInt32(slot.pointee.regCount)
+        s.pointee.itNext = address &+ UInt32(slot.pointee.size)
     }
-    if e.takenExtra != 0 {
-        s.pointee.pendingTakenExtra = UInt32(e.takenExtra)
-        s.pointee.pendingClass = e.cls
-        s.pointee.expectedNext = address &+ UInt32(e.size)
+    if slot.pointee.takenExtra != 0 {
+        s.pointee.pendingTakenExtra = UInt32(slot.pointee.takenExtra)
+        s.pointee.pendingSlot = slot
+        s.pointee.expectedNext = address &+ UInt32(slot.pointee.size)
     }
 }
 
@@ -101,37 +105,30 @@ func accountSkippedITInstructions(_ s: UnsafeMutablePointer<HotState>, address: 
         let next = s.pointee.itNext
         let offset = next &- window.pointee.base
         guard offset < window.pointee.size else { s.pointee.itRemaining = 0; return }
-        let skipped = window.pointee.decoded[Int(offset >> 1)]
+        let skipped = window.pointee.decoded + Int(offset >> 1)
         s.pointee.itRemaining -= 1
-        s.pointee.itNext = next &+ UInt32(max(skipped.size, 2))
+        s.pointee.itNext = next &+ UInt32(max(skipped.pointee.size, 2))
         if next == address { return }
-        let cost = UInt64(skipped.skippedCost)
+        let cost = UInt64(skipped.pointee.skippedCost)
         s.pointee.instructions &+= 1
         s.pointee.cycles &+= cost
-        s.pointee.classCycles.unsafelyUnwrapped[Int(skipped.cls)] &+= cost
-        s.pointee.classCounts.unsafelyUnwrapped[Int(skipped.cls)] &+= 1
+        skipped.pointee.executions &+= 1
+        skipped.pointee.cycles &+= cost
     }
 }
 
-/// One instruction-fetch word: counted against its region; through the cache when the
-/// window has one (a repeat of the last line is a hit without a lookup); wait states otherwise.
+/// One instruction-fetch word: counted against its window; through the cache when the
+/// window has one (a repeat of the last line is a hit without a lookup); wait states
+/// otherwise. Hits are not counted here: they are fetches minus misses.
 @inline(__always)
 func fetchWord(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
-    let region = s.pointee.regions.unsafelyUnwrapped + window.pointee.region
-    region.pointee.fetches &+= 1
+    window.pointee.fetches &+= 1
     if window.pointee.fetchCached, let cache = s.pointee.cache {
-        let address = word << s.pointee.fetchShift
-        let line = address >> cache.pointee.lineShift
-        if line == s.pointee.lastCacheLine {
-            cache.pointee.hits &+= 1
-            region.pointee.fetchCacheHits &+= 1
-            return 0
-        }
+        let line = word >> s.pointee.cacheLineWordShift
+        if line == s.pointee.lastCacheLine { return 0 }
         s.pointee.lastCacheLine = line
-        if cache.pointee.access(address) {
-            region.pointee.fetchCacheHits &+= 1
-            return 0
-        }
+        if cache.pointee.access(word << s.pointee.fetchShift) { return 0 }
+        window.pointee.fetchMisses &+= 1
     }
     let stall = UInt64(window.pointee.fetchWaitStates)
     if stall != 0 {
@@ -144,7 +141,8 @@ func fetchWord(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: Unsafe
 /// Cortex-M7 dual issue, approximated: two adjacent eligible instructions with no
 /// dependency share a cycle unless both use the same single unit (memory, multiplier, FPU).
 @inline(__always)
-func dualIssueCost(_ s: UnsafeMutablePointer<HotState>, _ e: DecodedInstruction, cost: UInt32) -> UInt32 {
+func dualIssueCost(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>, cost: UInt32) -> UInt32 {
+    let e = slot.pointee
     let flags = e.flags.rawValue
     let previous = s.pointee.previousFlags
     let eligible = DecodeFlags.dualIssuable.rawValue
@@ -166,7 +164,8 @@ func dualIssueCost(_ s: UnsafeMutablePointer<HotState>, _ e: DecodedInstruction,
 
 /// Slow path for costs that depend on values: division by operand size.
 @inline(never)
-func dynamicCost(_ s: UnsafeMutablePointer<HotState>, _ e: DecodedInstruction) -> UInt32 {
+func dynamicCost(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>) -> UInt32 {
+    let e = slot.pointee
     let uc = s.pointee.uc
     switch DynamicKind(rawValue: e.dynamicKind) ?? .none {
     case .divideUnsigned, .divideSigned:

@@ -9,8 +9,6 @@ struct InstructionCache {
     let tags: UnsafeMutablePointer<UInt32>
     /// ages[set * ways + way]: 0 is most recently used.
     let ages: UnsafeMutablePointer<UInt8>
-    var hits: UInt64 = 0
-    var misses: UInt64 = 0
 
     init(spec: InstructionCacheSpec) {
         lineShift = UInt32(spec.lineBytes.trailingZeroBitCount)
@@ -39,7 +37,6 @@ struct InstructionCache {
         var oldest: UInt8 = 0
         for way in 0..<ways where tags[base + way] == tag {
             touch(base: base, way: way)
-            hits &+= 1
             return true
         }
         for way in 0..<ways where ages[base + way] >= oldest {
@@ -48,7 +45,6 @@ struct InstructionCache {
         }
         tags[base + victim] = tag
         touch(base: base, way: victim)
-        misses &+= 1
         return false
     }
 

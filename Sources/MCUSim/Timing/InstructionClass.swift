@@ -75,7 +75,8 @@ struct DecodeFlags: OptionSet {
     static let aluResult = DecodeFlags(rawValue: 1 << 15)
 }
 
-/// What the decoder extracts once per address. 28 bytes, no references: the decode table
+/// What the decoder extracts once per address, plus its execution counters. 56 bytes, no
+/// references: the decode table
 /// is a flat array of these indexed by (address - window base) / 2.
 struct DecodedInstruction {
     var flags: DecodeFlags = []
@@ -103,6 +104,11 @@ struct DecodedInstruction {
     /// FP registers read and written (bit n = Sn), for FP result-latency stalls.
     var fpReads: UInt32 = 0
     var fpWrites: UInt32 = 0
+    /// Profile counters kept in the entry itself, so the hot path touches one cache line:
+    /// executions, core cycles, and memory stall cycles (fetch and data wait states).
+    var executions: UInt64 = 0
+    var cycles: UInt64 = 0
+    var stallCycles: UInt64 = 0
 }
 
 enum DynamicKind: UInt8 {

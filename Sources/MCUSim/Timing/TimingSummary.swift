@@ -20,6 +20,9 @@ public struct TimingSummary: Sendable, Equatable {
     public var cacheMisses: UInt64
     /// Distinct instruction addresses decoded (each once).
     public var decodedAddresses: UInt64
+    /// Core-register operands read and written, summed over executed instructions.
+    public var registerReads: UInt64
+    public var registerWrites: UInt64
 
     public var seconds: Double { clockHz == 0 ? 0 : Double(cycles) / Double(clockHz) }
     public var cpi: Double { instructions == 0 ? 0 : Double(cycles) / Double(instructions) }
