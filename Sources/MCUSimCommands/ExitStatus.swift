@@ -14,12 +14,14 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case fault = 67
     /// `--max-instructions` or `--max-seconds` reached.
     case limit = 68
-    /// The firmware idled in a branch-to-self with nothing to wake it.
+    /// The firmware idled in a branch-to-self, or slept in WFI (deadlock), with nothing to wake it.
     case idle = 69
     /// The firmware hit a BKPT that is not a semihosting call.
     case breakpoint = 70
     /// mcusim itself failed (EX_SOFTWARE-like); a bug to report.
     case internalError = 71
+    /// The firmware requested a system reset (AIRCR.SYSRESETREQ); mcusim stops there.
+    case reset = 72
 
     /// Maps a firmware exit code into the pass-through range.
     public static func firmware(_ code: Int) -> Int32 {

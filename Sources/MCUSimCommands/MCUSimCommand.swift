@@ -10,7 +10,7 @@ public struct MCUSimCommand: ParsableCommand {
         discussion: """
         Exit codes: the firmware's own exit code (0-63) passes through; 64 usage error, 65 bad input \
         (ELF, board, model, budget), 66 budget exceeded, 67 firmware fault, 68 limit reached, \
-        69 idle with nothing to wake it, 70 breakpoint, 71 internal error. See docs/exit-codes.md.
+        69 idle or deadlock with nothing to wake it, 70 breakpoint, 71 internal error, 72 system reset. See docs/exit-codes.md.
         """,
         version: "0.1.0",
         subcommands: [RunCommand.self, BoardsCommand.self]

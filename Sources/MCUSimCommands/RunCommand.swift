@@ -13,8 +13,8 @@ struct RunCommand: ParsableCommand {
         (newlib's rdimon) or the board's console UART appears on stdout as it runs (stderr with \
         --format json) and is kept in the report.
 
-        Exit status: the firmware's exit code (0-63) when it exits; 67 fault, 68 limit, 69 idle, \
-        70 breakpoint; 65 bad input. See docs/exit-codes.md.
+        Exit status: the firmware's exit code (0-63) when it exits; 67 fault, 68 limit, 69 idle or \
+        deadlock, 70 breakpoint, 72 system reset; 65 bad input. See docs/exit-codes.md.
         """
     )
 
@@ -38,6 +38,9 @@ struct RunCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Do not echo the firmware's console output while it runs (it stays in the report).")
     var quiet = false
+
+    @Flag(name: .long, help: "Stop at the first access to an MMIO address that no peripheral model answers, naming it (default: read as zero, ignore writes, list them in the report).")
+    var strictMMIO = false
 
     @Option(name: .long, help: "The cycle model: on (per-core timing, wait states, caches) or off (one cycle per instruction, for speed comparisons).")
     var timing: TimingSwitch = .on
@@ -69,6 +72,7 @@ struct RunCommand: ParsableCommand {
                                  semihostingRoot: semihostingRoot, stdinBytes: stdinBytes, console: routing,
                                  commandLine: (firmware as NSString).lastPathComponent)
         options.cycleModel = timing == .on
+        options.strictMMIO = strictMMIO
         let machine = try Machine(board: board, image: image, options: options)
         let progress = ProgressLine(machine: machine)
         progress.start(label: (firmware as NSString).lastPathComponent)
@@ -99,7 +103,8 @@ struct RunCommand: ParsableCommand {
         case .exit: return ExitStatus.firmware(stop.exitCode ?? 0)
         case .fault: return ExitStatus.fault.rawValue
         case .limit: return ExitStatus.limit.rawValue
-        case .idle: return ExitStatus.idle.rawValue
+        case .idle, .deadlock: return ExitStatus.idle.rawValue
+        case .reset: return ExitStatus.reset.rawValue
         case .breakpoint: return ExitStatus.breakpoint.rawValue
         }
     }

@@ -88,6 +88,8 @@ public struct Board: Equatable, Sendable {
     public var multiplier: MultiplierKind
     /// Where the board was loaded from, for messages.
     public var sourcePath: String
+    /// Register-level peripherals declared in the board file (`peripherals:`), in file order.
+    public var peripherals: [DeclaredPeripheralSpec] = []
 
     public func region(containing address: UInt32) -> MemoryRegion? {
         regions.first { $0.contains(address) }

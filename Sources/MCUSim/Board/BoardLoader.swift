@@ -65,6 +65,11 @@ public enum BoardLoader {
             console = ConsoleSpec(kind: kind, base: UInt32(base))
         }
 
+        // After the console: declared peripherals must not overlap it.
+        let peripherals = try root.list("peripherals").map {
+            try parsePeripherals($0, regions: regions, console: console)
+        } ?? []
+
         var cache: InstructionCacheSpec?
         if var node = try root.mapping("instruction_cache") {
             let size = try node.requiredUnsigned("size")
@@ -104,7 +109,7 @@ public enum BoardLoader {
         try root.finish()
         return Board(name: name, description: description, core: core, clockHz: clock, bootAddress: bootAddress,
                      regions: regions, console: console, instructionCache: cache, power: power,
-                     multiplier: multiplier, sourcePath: path)
+                     multiplier: multiplier, sourcePath: path, peripherals: peripherals)
     }
 
     static func parseRegion(_ node: inout DataFileNode) throws -> MemoryRegion {

@@ -6,6 +6,11 @@ import CUnicorn
 let codeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawPointer?) -> Void = { uc, address64, _, user in
     let s = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
     let address = UInt32(truncatingIfNeeded: address64)
+    // Interrupts are taken at an instruction boundary, before this instruction runs.
+    if s.pointee.cycles >= s.pointee.nextEventCycle, serviceEvents(s) {
+        requestStop(s, uc, .exceptionEntry, address)
+        return
+    }
     s.pointee.instructions &+= 1
     if s.pointee.instructions >= s.pointee.instructionLimit {
         requestStop(s, uc, .instructionLimit, address)
@@ -25,12 +30,22 @@ let codeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawPo
     }
     let flags = slot.pointee.flags.rawValue
     let special = DecodeFlags.branchToSelf.rawValue | DecodeFlags.floatingPoint.rawValue | DecodeFlags.sleep.rawValue
+        | DecodeFlags.maskChange.rawValue
     if flags & special != 0 {
         if flags & DecodeFlags.branchToSelf.rawValue != 0 { requestStop(s, uc, .idleLoop, address); return }
         if flags & DecodeFlags.sleep.rawValue != 0 { requestStop(s, uc, .sleep, address); return }
-        if !s.pointee.fpuEnabled { requestStop(s, uc, .fpuDisabled, address); return }
+        if flags & DecodeFlags.floatingPoint.rawValue != 0, !s.pointee.fpuEnabled { requestStop(s, uc, .fpuDisabled, address); return }
+        // CPS/MSR may unmask a pending interrupt: look again before the next instruction.
+        if flags & DecodeFlags.maskChange.rawValue != 0 { s.pointee.nextEventCycle = 0 }
     }
     timeInstruction(s, slot, address: address, window: window)
+}
+
+/// Cold path of the event check: SysTick and pending exceptions (MachineContext).
+@inline(never)
+func serviceEvents(_ s: UnsafeMutablePointer<HotState>) -> Bool {
+    guard let raw = s.pointee.context else { s.pointee.nextEventCycle = .max; return false }
+    return Unmanaged<MachineContext>.fromOpaque(raw).takeUnretainedValue().serviceEvents()
 }
 
 /// The window holding `address`, remembered for the next instruction.
@@ -175,6 +190,10 @@ let mmioWriteHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UInt64, Unsaf
 let countingCodeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawPointer?) -> Void = { uc, address64, size, user in
     let s = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
     let address = UInt32(truncatingIfNeeded: address64)
+    if s.pointee.cycles >= s.pointee.nextEventCycle, serviceEvents(s) {
+        requestStop(s, uc, .exceptionEntry, address)
+        return
+    }
     s.pointee.instructions &+= 1
     s.pointee.instructionStartCycles = s.pointee.cycles
     s.pointee.cycles &+= 1
@@ -192,10 +211,12 @@ let countingCodeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMuta
             if size == 2 {
                 if first == 0xE7FE { requestStop(s, uc, .idleLoop, address) }
                 if first == 0xBF30 || first == 0xBF20 { requestStop(s, uc, .sleep, address) }  // WFI, WFE
+                if first & 0xFFEC == 0xB660 { s.pointee.nextEventCycle = 0 }  // CPSIE/CPSID
                 return
             }
             let second = UInt16(bytes[2]) | UInt16(bytes[3]) << 8
             if first == 0xF7FF && second == 0xBFFE { requestStop(s, uc, .idleLoop, address); return }
+            if first & 0xFFF0 == 0xF380 { s.pointee.nextEventCycle = 0 }  // MSR
             // Coprocessor space with coproc 10/11 is the FPU.
             if !s.pointee.fpuEnabled, first & 0xEC00 == 0xEC00, (second >> 8) & 0xE == 0xA {
                 requestStop(s, uc, .fpuDisabled, address)

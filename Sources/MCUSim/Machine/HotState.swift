@@ -45,6 +45,8 @@ enum HotStop: UInt8 {
     case idleLoop
     case fpuDisabled
     case sleep
+    /// An exception is to be taken before the instruction at `stopPC`.
+    case exceptionEntry
 }
 
 /// Everything the per-instruction and memory hooks touch, in one struct behind a raw
@@ -76,7 +78,7 @@ struct HotState {
     var dualIssue: Bool = false
 
     // Pipeline state carried from one instruction to the next.
-    var previousFlags: UInt16 = 0
+    var previousFlags: UInt32 = 0
     var previousWrites: UInt16 = 0
     var previousAddressRegs: UInt16 = 0
     var previousLoadDestinations: UInt16 = 0
@@ -113,6 +115,13 @@ struct HotState {
 
     // Counters for the report and the DWT profiling counters.
     var fetchStallCycles: UInt64 = 0
+    /// Cycles spent asleep (WFI/WFE waiting for an event); part of `cycles`.
+    var sleepCycles: UInt64 = 0
+    /// Cycles of exception entry and return (DWT EXCCNT).
+    var exceptionCycles: UInt64 = 0
+    /// The cycle at which the system layer must look at pending events (SysTick reaching
+    /// zero, an interrupt made pending); 0 means "before the next instruction".
+    var nextEventCycle: UInt64 = .max
     var dataStallCycles: UInt64 = 0
     /// Cycles beyond the first of multi-cycle non-memory instructions, plus fetch stalls (DWT CPICNT).
     var cpiExtra: UInt64 = 0

@@ -18,6 +18,22 @@ public struct RunResult: Sendable {
     public var wallSeconds: Double
     /// MMIO accesses that no peripheral model answered (reads returned zero).
     public var unmodeledMMIOAccesses: UInt64
+    /// Each distinct unmodelled MMIO address with its read and write counts, by address.
+    public var unknownMMIO: [UnknownMMIOAccess]
+    /// Cycles spent asleep in WFI/WFE (included in `timing.cycles`).
+    public var sleepCycles: UInt64
+    /// Exceptions taken (interrupts, SVC, PendSV, SysTick, faults), and by exception number.
+    public var exceptionsTaken: UInt64
+    public var exceptionsByNumber: [Int: UInt64]
+}
+
+/// One unmodelled MMIO address and how often firmware touched it.
+public struct UnknownMMIOAccess: Sendable, Equatable {
+    public var address: UInt32
+    public var reads: UInt64
+    public var writes: UInt64
+    /// The board region (mmio window) it belongs to.
+    public var region: String
 }
 
 /// A Cortex-M board in Unicorn: memory mapped per region from host buffers the simulator
@@ -238,7 +254,14 @@ public final class Machine {
 
     private func mapPeripherals(console: ConsoleCapture) throws {
         let system = MMIOWindow(base: 0xE000_0000, size: 0x0010_0000, regionName: "system")
-        system.attach(SystemControlSpace(core: board.core, hot: hot))
+        let scs = SystemControlSpace(core: board.core, hot: hot, exceptions: context.exceptions)
+        scs.resetRequested = { [unowned context] in
+            let pc = context.register(UC_ARM_REG_PC) & ~1
+            context.halt(StopInfo(reason: .reset, pc: pc, symbol: context.symbol(pc),
+                                  message: "the firmware requested a system reset (AIRCR.SYSRESETREQ) at \(context.where_(pc))"))
+        }
+        system.attach(scs)
+        context.system = scs
         var all = [system]
         for region in board.regions where region.kind == .mmio {
             let window = MMIOWindow(base: region.base, size: region.size, regionName: region.name)
@@ -248,6 +271,14 @@ public final class Machine {
                 }
             }
             all.append(window)
+        }
+        if options.strictMMIO {
+            for window in all {
+                window.onUnknownAccess = { [unowned context] address, isWrite in
+                    let pc = context.register(UC_ARM_REG_PC) & ~1
+                    context.halt(context.fault(pc, "--strict-mmio: \(isWrite ? "write to" : "read of") unmodelled MMIO address \(hex(address)) in \(window.regionName)"))
+                }
+            }
         }
         for window in all {
             let size = (Int(window.size) + Machine.pageSize - 1) / Machine.pageSize * Machine.pageSize
@@ -332,10 +363,25 @@ public final class Machine {
     public func run() -> RunResult {
         context.setRegister(UC_ARM_REG_SP, boot.initialSP)
         context.setRegister(UC_ARM_REG_MSP, boot.initialSP)
-        let timeout = options.maxSeconds.map { UInt64(max($0, 0.000_001) * 1_000_000) } ?? 0
         let started = DispatchTime.now()
-        let err = uc_emu_start(uc, UInt64(boot.resetPC | 1), 0xFFFF_FFFF, timeout, 0)
-        let wall = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
+        var pc = boot.resetPC
+        var err = UC_ERR_OK
+        // Unicorn runs until a hook stops it; exception entry, sleep and faults are handled
+        // here, outside Unicorn's C frames, and the run resumes where the firmware goes next.
+        while true {
+            var timeout: UInt64 = 0
+            if let max = options.maxSeconds {
+                let left = max - elapsed()
+                if left <= 0 { break }
+                timeout = UInt64(Swift.max(left, 0.000_001) * 1_000_000)
+            }
+            err = uc_emu_start(uc, UInt64(pc | 1), 0xFFFF_FFFF, timeout, 0)
+            guard context.stop == nil, let next = resume(after: err) else { break }
+            pc = next
+            err = UC_ERR_OK
+        }
+        let wall = elapsed()
         let stop = resolveStop(err: err, wall: wall)
         return RunResult(
             board: board, firmwarePath: image.path, firmwareSHA256: image.sha256,
@@ -344,11 +390,117 @@ public final class Machine {
             boot: boot, stop: stop, instructions: hot.pointee.instructions, timing: timingSummary(),
             stdout: context.console.stdout, stderr: context.console.stderr,
             consoleTruncated: context.console.truncated, wallSeconds: wall,
-            unmodeledMMIOAccesses: windows.reduce(0) { $0 + $1.unmodeledReads + $1.unmodeledWrites })
+            unmodeledMMIOAccesses: windows.reduce(0) { $0 + $1.unmodeledReads + $1.unmodeledWrites },
+            unknownMMIO: windows.flatMap { w in
+                w.unknown.map { UnknownMMIOAccess(address: $0.key, reads: $0.value.reads, writes: $0.value.writes, region: w.regionName) }
+            }.sorted { $0.address < $1.address },
+            sleepCycles: hot.pointee.sleepCycles,
+            exceptionsTaken: context.exceptions.taken,
+            exceptionsByNumber: context.exceptions.takenByNumber)
+    }
+
+    /// Decides whether the run goes on after Unicorn stopped, and where. Nil ends the run.
+    private func resume(after err: uc_err) -> UInt32? {
+        let reason = hot.pointee.stop
+        let at = hot.pointee.stopPC
+        switch reason {
+        case .exceptionEntry:
+            hot.pointee.stop = .none
+            context.takePendingEntry(returnAddress: at)
+            return context.stop == nil ? context.register(UC_ARM_REG_PC) & ~1 : nil
+        case .sleep:
+            // WFI/WFE: the core sleeps until the next event; with nothing to wake it, deadlock.
+            guard context.somethingCanWake else { return nil }
+            hot.pointee.stop = .none
+            sleepUntilNextEvent()
+            // Resume after the 16-bit WFI; the event check takes the interrupt first.
+            return at &+ 2
+        case .idleLoop:
+            // A branch-to-self with an interrupt source running: skip whole loop iterations
+            // up to the next event instead of executing them one by one.
+            guard context.somethingCanWake else { return nil }
+            hot.pointee.stop = .none
+            skipIdleIterations(at: at)
+            return at
+        case .fpuDisabled:
+            hot.pointee.stop = .none
+            let message = "FPU instruction at \(context.where_(at)) while the FPU is disabled: set CPACR (0xE000ED88) bits 20-23 before using floating point, as the reset code must on the chip"
+            return context.raiseFault(.usageFault, cfsr: 1 << 19, pc: at, message: message) ? context.register(UC_ARM_REG_PC) & ~1 : nil
+        case .none:
+            break
+        case .instructionLimit:
+            return nil
+        }
+        // Faults Unicorn reports as errors become BusFault/UsageFault/HardFault for the firmware.
+        if let access = context.invalidAccess {
+            context.invalidAccess = nil
+            let message = describeInvalid(access, pc: access.pc)
+            let address = UInt32(truncatingIfNeeded: access.address)
+            let isFetch = access.type == UC_MEM_FETCH_UNMAPPED || access.type == UC_MEM_FETCH_PROT
+            let delivered = context.raiseFault(.busFault, cfsr: isFetch ? 1 << 8 : 1 << 9, address: isFetch ? nil : address,
+                                               pc: access.pc, message: message)
+            return delivered ? context.register(UC_ARM_REG_PC) & ~1 : nil
+        }
+        if err == UC_ERR_INSN_INVALID {
+            let pcNow = context.register(UC_ARM_REG_PC) & ~1
+            let delivered = context.raiseFault(.usageFault, cfsr: 1 << 16, pc: pcNow, message: undefinedMessage(pcNow))
+            return delivered ? context.register(UC_ARM_REG_PC) & ~1 : nil
+        }
+        return nil
+    }
+
+    /// Advances simulated time to the next event while asleep (counted as sleep cycles).
+    private func sleepUntilNextEvent() {
+        let now = hot.pointee.cycles
+        if context.exceptions.anythingPendingEnabled {
+            hot.pointee.nextEventCycle = 0
+            return
+        }
+        guard let wake = context.system?.sysTick.nextInterruptCycle(), wake > now else {
+            hot.pointee.nextEventCycle = 0
+            return
+        }
+        hot.pointee.sleepCycles &+= wake - now
+        hot.pointee.cycles = wake
+        context.system?.dwt.sleepCycles &+= wake - now
+        hot.pointee.nextEventCycle = 0
+    }
+
+    /// Executes the idle loop's iterations in bulk: time runs at the loop's cost per
+    /// iteration (its first execution measured it) until the next event.
+    private func skipIdleIterations(at pc: UInt32) {
+        let now = hot.pointee.cycles
+        hot.pointee.nextEventCycle = 0
+        guard !context.exceptions.anythingPendingEnabled, let wake = context.system?.sysTick.nextInterruptCycle(), wake > now else { return }
+        // B . costs 1 + P on its own; the refill is charged with the next instruction.
+        let perIteration = UInt64(1) + UInt64(timing.branchRefill)
+        let iterations = (wake - now + perIteration - 1) / perIteration
+        hot.pointee.cycles &+= iterations * perIteration
+        hot.pointee.instructions &+= iterations
+    }
+
+    private func undefinedMessage(_ pc: UInt32) -> String {
+        let bytes = context.memory.readBytes(pc, count: 4)
+        let half = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
+        let text = half >= 0xE800 ? String(format: "0x%04X%04X", half, UInt16(bytes[2]) | UInt16(bytes[3]) << 8) : String(format: "0x%04X", half)
+        return "undefined instruction \(text) at \(context.where_(pc))"
     }
 
     private func resolveStop(err: uc_err, wall: Double) -> StopInfo {
-        if let stop = context.stop { return stop }
+        if var stop = context.stop {
+            // A fault handler that stops (the default handler's BKPT) reports the fault.
+            if stop.reason == .breakpoint || stop.reason == .idle, let fault = context.lastFault,
+               context.exceptions.active.contains(where: { (3...6).contains($0) }) {
+                stop = StopInfo(reason: .fault, pc: fault.pc, symbol: context.symbol(fault.pc),
+                                message: "\(fault.message); the fault handler then stopped at \(context.where_(stop.pc))")
+            }
+            return stop
+        }
+        if let fault = context.lastFault, context.exceptions.active.contains(where: { (3...6).contains($0) }),
+           hot.pointee.stop == .idleLoop || hot.pointee.stop == .sleep {
+            return StopInfo(reason: .fault, pc: fault.pc, symbol: context.symbol(fault.pc),
+                            message: "\(fault.message); the fault handler then idled at \(context.where_(hot.pointee.stopPC))")
+        }
         let pcNow = context.register(UC_ARM_REG_PC) & ~1
         switch hot.pointee.stop {
         case .instructionLimit:
@@ -361,8 +513,10 @@ public final class Machine {
                             message: "idle loop (branch to self) at \(context.where_(pc)) with nothing enabled that could wake it")
         case .sleep:
             let pc = hot.pointee.stopPC
-            return StopInfo(reason: .idle, pc: pc, symbol: context.symbol(pc),
-                            message: "WFI/WFE at \(context.where_(pc)) with nothing enabled that could wake the core")
+            return StopInfo(reason: .deadlock, pc: pc, symbol: context.symbol(pc),
+                            message: "deadlock: WFI/WFE at \(context.where_(pc)) with no interrupt enabled that could ever wake the core")
+        case .exceptionEntry:
+            break
         case .fpuDisabled:
             let pc = hot.pointee.stopPC
             return context.fault(pc, "FPU instruction at \(context.where_(pc)) while the FPU is disabled: set CPACR (0xE000ED88) bits 20-23 before using floating point, as the reset code must on the chip")
@@ -370,13 +524,10 @@ public final class Machine {
             break
         }
         if let access = context.invalidAccess {
-            return context.fault(pcNow, describeInvalid(access, pc: pcNow))
+            return context.fault(access.pc, describeInvalid(access, pc: access.pc))
         }
         if err == UC_ERR_INSN_INVALID {
-            let bytes = context.memory.readBytes(pcNow, count: 4)
-            let half = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
-            let text = half >= 0xE800 ? String(format: "0x%04X%04X", half, UInt16(bytes[2]) | UInt16(bytes[3]) << 8) : String(format: "0x%04X", half)
-            return context.fault(pcNow, "undefined instruction \(text) at \(context.where_(pcNow))")
+            return context.fault(pcNow, undefinedMessage(pcNow))
         }
         if err != UC_ERR_OK {
             return context.fault(pcNow, "emulator stopped at \(context.where_(pcNow)): \(String(cString: uc_strerror(err)))")
@@ -427,15 +578,15 @@ public final class Machine {
                              registerReads: registerReads, registerWrites: registerWrites)
     }
 
-    private func describeInvalid(_ a: (type: uc_mem_type, address: UInt64, size: Int, value: Int64), pc: UInt32) -> String {
+    private func describeInvalid(_ a: (type: uc_mem_type, address: UInt64, size: Int, value: Int64, pc: UInt32), pc: UInt32) -> String {
         let address = hex(UInt32(truncatingIfNeeded: a.address))
         let at = context.where_(pc)
         switch a.type {
         case UC_MEM_WRITE_PROT:
             let region = board.region(containing: UInt32(truncatingIfNeeded: a.address))
             return "store of \(a.size) bytes to \(region?.kind.rawValue ?? "read-only") memory at \(address) at \(at): \(region?.name ?? "this region") is not writable"
-        case UC_MEM_READ_UNMAPPED: return "read of \(a.size) bytes from unmapped address \(address) at \(at)"
-        case UC_MEM_WRITE_UNMAPPED: return "write of \(a.size) bytes to unmapped address \(address) at \(at)"
+        case UC_MEM_READ_UNMAPPED: return "precise data bus error reading \(address) at \(at): read of \(a.size) bytes from unmapped address \(address)"
+        case UC_MEM_WRITE_UNMAPPED: return "precise data bus error writing \(address) at \(at): write of \(a.size) bytes to unmapped address \(address)"
         case UC_MEM_FETCH_UNMAPPED: return "instruction fetch from unmapped address \(address)"
         case UC_MEM_FETCH_PROT: return "instruction fetch from non-executable address \(address)"
         case UC_MEM_READ_PROT: return "read from protected address \(address) at \(at)"

@@ -28,12 +28,19 @@ final class MachineContext {
         retiredRegisterWrites &+= entry.executions &* UInt64(entry.writes.nonzeroBitCount)
     }
     var stop: StopInfo?
-    var invalidAccess: (type: uc_mem_type, address: UInt64, size: Int, value: Int64)?
+    var invalidAccess: (type: uc_mem_type, address: UInt64, size: Int, value: Int64, pc: UInt32)?
+    let exceptions: ExceptionModel
+    var system: SystemControlSpace?
+    /// An exception the event check decided to take; the run loop enters it.
+    var pendingEntry: Int?
+    /// The last fault delivered to a handler, for the stop message if that handler stops.
+    var lastFault: (message: String, pc: UInt32)?
 
     init(uc: OpaquePointer, board: Board, image: FirmwareImage, hot: UnsafeMutablePointer<HotState>,
          console: ConsoleCapture, decoder: InstructionDecoder) {
         self.uc = uc
         self.decoder = decoder
+        self.exceptions = ExceptionModel(uc: uc, core: board.core, hot: hot)
         self.board = board
         self.image = image
         self.hot = hot
@@ -60,7 +67,7 @@ final class MachineContext {
     }
 
     func recordInvalidAccess(type: uc_mem_type, address: UInt64, size: Int, value: Int64) {
-        if invalidAccess == nil { invalidAccess = (type, address, size, value) }
+        if invalidAccess == nil { invalidAccess = (type, address, size, value, register(UC_ARM_REG_PC) & ~1) }
     }
 
     /// QEMU's exception numbers as Unicorn reports them (target/arm/cpu.h EXCP_*).
@@ -76,25 +83,107 @@ final class MachineContext {
                 halt(StopInfo(reason: .breakpoint, pc: pc, symbol: symbol(pc),
                               message: "breakpoint BKPT #\(imm) at \(where_(pc))"))
             }
-        case 1:
-            halt(fault(pc, "undefined instruction at \(where_(pc))"))
         case 2:
-            halt(fault(pc, "SVC at \(where_(pc)) with no exception model to take it"))
-        case 3:
-            halt(fault(pc, "instruction fetch fault (prefetch abort) at \(where_(pc))"))
-        case 4:
-            halt(fault(pc, "data abort at \(where_(pc))"))
+            // SVC: PC already points past the instruction, which is the return address.
+            enterSynchronous(ExceptionModel.svcall, returnAddress: pc)
         case 8:
-            halt(fault(pc, "exception return to \(hex(pc)) outside an exception handler"))
+            // A branch to an EXC_RETURN value.
+            switch exceptions.exceptionReturn(pc | 1) {
+            case .resumed: break
+            case let .invalid(message): halt(fault(pc, message))
+            }
+        case 1:
+            raiseFault(.usageFault, cfsr: 1 << 16, pc: pc, message: "undefined instruction at \(where_(pc))")
+        case 3:
+            raiseFault(.busFault, cfsr: 1 << 8, pc: pc, message: "instruction bus error (prefetch abort) at \(where_(pc))")
+        case 4:
+            raiseFault(.busFault, cfsr: 1 << 9, pc: pc, message: "data abort at \(where_(pc))")
         case 17:
-            halt(fault(pc, "coprocessor instruction at \(where_(pc)) with its coprocessor disabled or absent"))
+            raiseFault(.usageFault, cfsr: 1 << 19, pc: pc, message: "coprocessor instruction at \(where_(pc)) with its coprocessor disabled or absent")
         case 18:
-            halt(fault(pc, "invalid state at \(where_(pc)): a branch cleared the Thumb bit (bit 0 of the target address)"))
+            raiseFault(.usageFault, cfsr: 1 << 17, pc: pc, message: "invalid state at \(where_(pc)): a branch cleared the Thumb bit (bit 0 of the target address)")
         case 22:
-            halt(fault(pc, "unaligned access at \(where_(pc))"))
+            raiseFault(.usageFault, cfsr: 1 << 24, pc: pc, message: "unaligned access at \(where_(pc))")
         default:
             halt(fault(pc, "processor exception \(intno) at \(where_(pc))"))
         }
+    }
+
+    enum FaultKind { case memManage, busFault, usageFault
+        var number: Int {
+            switch self { case .memManage: return 4; case .busFault: return 5; case .usageFault: return 6 }
+        }
+    }
+
+    /// Delivers a fault to the firmware's handler as the hardware would (status bits, then
+    /// BusFault/MemManage/UsageFault or HardFault by escalation). With no handler, or a
+    /// fault inside HardFault (lockup), the run stops with the decoded message.
+    @discardableResult
+    func raiseFault(_ kind: FaultKind, cfsr: UInt32, address: UInt32? = nil, pc: UInt32, message: String) -> Bool {
+        let e = exceptions
+        if e.active.contains(ExceptionModel.hardFault) || e.active.contains(2) {
+            halt(fault(pc, "lockup: \(message), while handling \(e.active.contains(2) ? "NMI" : "HardFault")"))
+            return false
+        }
+        e.cfsr |= cfsr
+        if let address {
+            if kind == .busFault { e.bfar = address; e.cfsr |= 1 << 15 }       // BFARVALID
+            if kind == .memManage { e.mmfar = address; e.cfsr |= 1 << 7 }      // MMARVALID
+        }
+        let target = e.faultTarget(kind.number)
+        guard let handler = e.handlerAddress(target, memoryContains: { a in self.board.regions.contains { $0.kind.isMemory && $0.contains(a) } }) else {
+            halt(fault(pc, message))
+            return false
+        }
+        lastFault = (message, pc)
+        guard e.enter(target, handler: handler, returnAddress: pc) else {
+            halt(fault(pc, "lockup: \(message); the exception frame could not be written to the stack"))
+            return false
+        }
+        return true
+    }
+
+    /// Synchronous exceptions taken at once (SVC).
+    func enterSynchronous(_ n: Int, returnAddress: UInt32) {
+        guard let handler = exceptions.handlerAddress(n, memoryContains: { a in self.board.regions.contains { $0.kind.isMemory && $0.contains(a) } }) else {
+            halt(fault(returnAddress, "\(n == 11 ? "SVC" : "exception \(n)") at \(where_(returnAddress)) with no handler in the vector table"))
+            return
+        }
+        if !exceptions.enter(n, handler: handler, returnAddress: returnAddress) {
+            halt(fault(returnAddress, "lockup: the exception frame for \(n) could not be written to the stack"))
+        }
+    }
+
+    /// Called before an instruction when `cycles >= nextEventCycle`: raises a due SysTick
+    /// and decides whether a pending exception preempts now. True when one must be taken.
+    func serviceEvents() -> Bool {
+        hot.pointee.instructionStartCycles = hot.pointee.cycles
+        if let tick = system?.sysTick, tick.takeDueInterrupt() { exceptions.setPending(ExceptionModel.sysTick) }
+        hot.pointee.nextEventCycle = system?.sysTick.nextInterruptCycle() ?? .max
+        if let n = exceptions.nextToTake() {
+            pendingEntry = n
+            return true
+        }
+        exceptions.settle()
+        return false
+    }
+
+    /// Enters the exception the event check chose, before the instruction at `returnAddress`.
+    func takePendingEntry(returnAddress: UInt32) {
+        guard let n = pendingEntry else { return }
+        pendingEntry = nil
+        guard let handler = exceptions.handlerAddress(n, memoryContains: { a in self.board.regions.contains { $0.kind.isMemory && $0.contains(a) } }) else {
+            halt(fault(returnAddress, "exception \(n) became pending with no handler in the vector table"))
+            return
+        }
+        if !exceptions.enter(n, handler: handler, returnAddress: returnAddress) {
+            halt(fault(returnAddress, "lockup: the exception frame for \(n) could not be written to the stack"))
+        }
+    }
+
+    /// True if some event could still wake a sleeping or idling core.
+    var somethingCanWake: Bool {
+        exceptions.anythingPendingEnabled || system?.sysTick.raisesInterrupts == true
     }
 
     private func serviceSemihosting(pc: UInt32) {

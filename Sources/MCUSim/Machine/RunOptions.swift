@@ -23,6 +23,8 @@ public struct RunOptions: Sendable {
     public var commandLine: String
     /// With the cycle model off, every instruction counts one cycle (for speed comparisons).
     public var cycleModel: Bool = true
+    /// Stop at the first access to an MMIO address no peripheral model answers.
+    public var strictMMIO: Bool = false
 
     public static let defaultMaxInstructions: UInt64 = 10_000_000_000
 

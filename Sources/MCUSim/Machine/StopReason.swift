@@ -11,6 +11,10 @@ public struct StopInfo: Equatable, Sendable {
         case limit
         /// A branch-to-self idle loop with nothing left that could wake it.
         case idle
+        /// WFI/WFE with no interrupt enabled that could ever wake the core.
+        case deadlock
+        /// The firmware asked for a system reset (AIRCR.SYSRESETREQ).
+        case reset
     }
 
     public var reason: Reason

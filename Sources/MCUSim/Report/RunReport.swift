@@ -24,6 +24,8 @@ public enum RunReport {
             ("stop", stopJSON(r.stop)),
             ("instructions", .uint(r.instructions)),
             ("cycles", .uint(r.timing.cycles)),
+            ("active_cycles", .uint(r.timing.cycles - min(r.sleepCycles, r.timing.cycles))),
+            ("sleep_cycles", .uint(r.sleepCycles)),
             // Rounded to the picosecond so the JSON stays readable and stable.
             ("seconds", .double((r.timing.seconds * 1e12).rounded() / 1e12)),
             ("cpi", .double((r.timing.cpi * 10_000).rounded() / 10_000)),
@@ -33,7 +35,18 @@ public enum RunReport {
                 ("stderr", .string(String(decoding: r.stderr, as: UTF8.self))),
                 ("truncated", .bool(r.consoleTruncated)),
             ])),
-            ("mmio", .object([("unmodeled_accesses", .uint(r.unmodeledMMIOAccesses))])),
+            ("exceptions", .object([
+                ("taken", .uint(r.exceptionsTaken)),
+                ("by_number", .object(r.exceptionsByNumber.sorted { $0.key < $1.key }.map { (String($0.key), .uint($0.value)) })),
+            ])),
+            ("mmio", .object([
+                ("unmodeled_accesses", .uint(r.unmodeledMMIOAccesses)),
+                ("unknown", .array(r.unknownMMIO.map { u in
+                    .object([("address", .string(hex(u.address))), ("region", .string(u.region)),
+                             ("reads", .uint(u.reads)), ("writes", .uint(u.writes))])
+                })),
+            ])),
+            ("energy", energyJSON(r)),
         ]
         if includeHost {
             let mips = r.wallSeconds > 0 ? Double(r.instructions) / r.wallSeconds / 1e6 : 0
@@ -43,6 +56,26 @@ public enum RunReport {
             ])))
         }
         return .object(pairs)
+    }
+
+    /// The whole-chip estimate from the board's datasheet figures: active current per MHz
+    /// times clock and supply over active time, plus sleep current over sleep time.
+    static func energyJSON(_ r: RunResult) -> JSONValue {
+        guard let power = r.board.power, r.board.clockHz > 0 else { return .object([("chip_estimate", .null)]) }
+        let clock = Double(r.board.clockHz)
+        let activeSeconds = Double(r.timing.cycles - min(r.sleepCycles, r.timing.cycles)) / clock
+        let sleepSeconds = Double(r.sleepCycles) / clock
+        // µA/MHz × MHz = µA; × V = µW; × s = µJ.
+        let activeMicrojoules = power.activeMicroampsPerMHz * clock / 1e6 * power.supplyVolts * activeSeconds
+        let sleepMicrojoules = power.sleepMicroamps * power.supplyVolts * sleepSeconds
+        func round(_ v: Double) -> Double { (v * 1e9).rounded() / 1e9 }
+        return .object([("chip_estimate", .object([
+            ("active_uj", .double(round(activeMicrojoules))),
+            ("sleep_uj", .double(round(sleepMicrojoules))),
+            ("total_uj", .double(round(activeMicrojoules + sleepMicrojoules))),
+            ("active_seconds", .double(round(activeSeconds))),
+            ("sleep_seconds", .double(round(sleepSeconds))),
+        ]))])
     }
 
     static func timingJSON(_ t: TimingSummary) -> JSONValue {

@@ -17,8 +17,10 @@ final class MMIOWindow {
     private var peripherals: [Peripheral] = []
     private(set) var unmodeledReads: UInt64 = 0
     private(set) var unmodeledWrites: UInt64 = 0
-    /// First few unmodelled addresses, for the report's diagnostics.
-    private(set) var unmodeledAddresses: [UInt32] = []
+    /// Every distinct unmodelled address with its (reads, writes).
+    private(set) var unknown: [UInt32: (reads: UInt64, writes: UInt64)] = [:]
+    /// Called on an unmodelled access (address, isWrite): `--strict-mmio` stops the run here.
+    var onUnknownAccess: ((UInt32, Bool) -> Void)?
 
     init(base: UInt32, size: UInt32, regionName: String) {
         self.base = base
@@ -40,7 +42,8 @@ final class MMIOWindow {
         let address = base &+ offset
         if let p = device(at: address) { return p.read(address: address, size: size) }
         unmodeledReads += 1
-        note(address)
+        unknown[address, default: (0, 0)].reads += 1
+        onUnknownAccess?(address, false)
         return 0
     }
 
@@ -48,11 +51,8 @@ final class MMIOWindow {
         let address = base &+ offset
         if let p = device(at: address) { p.write(address: address, size: size, value: value); return }
         unmodeledWrites += 1
-        note(address)
-    }
-
-    private func note(_ address: UInt32) {
-        if unmodeledAddresses.count < 16, !unmodeledAddresses.contains(address) { unmodeledAddresses.append(address) }
+        unknown[address, default: (0, 0)].writes += 1
+        onUnknownAccess?(address, true)
     }
 }
 

@@ -50,7 +50,7 @@ public enum InstructionClass: UInt8, CaseIterable, Sendable {
 
 /// Flags of a decoded instruction, as bits so the hot path tests them with one AND.
 struct DecodeFlags: OptionSet {
-    let rawValue: UInt16
+    let rawValue: UInt32
     static let valid = DecodeFlags(rawValue: 1 << 0)
     static let load = DecodeFlags(rawValue: 1 << 1)
     static let store = DecodeFlags(rawValue: 1 << 2)
@@ -73,6 +73,8 @@ struct DecodeFlags: OptionSet {
     static let olderSlotOnly = DecodeFlags(rawValue: 1 << 14)
     /// An ALU-class result: a following load/store using it as an address pays the AGU stall.
     static let aluResult = DecodeFlags(rawValue: 1 << 15)
+    /// CPS, MSR: may unmask interrupts, so pending ones are looked at after it.
+    static let maskChange = DecodeFlags(rawValue: 1 << 16)
 }
 
 /// What the decoder extracts once per address, plus its execution counters. 56 bytes, no

@@ -278,10 +278,12 @@ final class InstructionDecoder {
         case id(ARM_INS_MRS), id(ARM_INS_MSR):
             cls = .systemRegister
             cost = t.systemRegister
+            if f.id == id(ARM_INS_MSR) { d.flags.insert(.maskChange) }
         case id(ARM_INS_CPS):
             // CPSIE/CPSID: 1 cycle (M0+ per Symex; M3/M4 TRM tables).
             cls = .systemRegister
             cost = 1
+            d.flags.insert(.maskChange)
         case id(ARM_INS_WFI), id(ARM_INS_WFE):
             cls = .sleep
             d.flags.insert(.sleep)
