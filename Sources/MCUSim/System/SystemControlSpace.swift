@@ -214,8 +214,7 @@ final class DataWatchpointTrace {
     var traceEnabled = false {
         didSet { rebase(wasCounting: oldValue && control & 1 != 0) }
     }
-    /// Exception-entry and sleep cycles come with the system layer; until then they stay 0.
-    var exceptionCycles: UInt64 = 0
+    /// Sleep cycles are added by the machine when it sleeps through WFI.
     var sleepCycles: UInt64 = 0
 
     init(hot: UnsafeMutablePointer<HotState>, present: Bool) {
@@ -243,7 +242,7 @@ final class DataWatchpointTrace {
         case DataWatchpointTrace.ctrl: return control | 0x4000_0000
         case DataWatchpointTrace.cyccnt: return cycleCount()
         case DataWatchpointTrace.cpicnt: return UInt32(truncatingIfNeeded: hot.pointee.cpiExtra &- cpiBase) & 0xFF
-        case DataWatchpointTrace.exccnt: return UInt32(truncatingIfNeeded: exceptionCycles) & 0xFF
+        case DataWatchpointTrace.exccnt: return UInt32(truncatingIfNeeded: hot.pointee.exceptionCycles) & 0xFF
         case DataWatchpointTrace.sleepcnt: return UInt32(truncatingIfNeeded: sleepCycles) & 0xFF
         case DataWatchpointTrace.lsucnt: return UInt32(truncatingIfNeeded: hot.pointee.lsuExtra &- lsuBase) & 0xFF
         case DataWatchpointTrace.foldcnt: return 0  // folding is not modelled (docs/cycle-model.md)
