@@ -270,6 +270,10 @@ public final class Machine {
                 case .max32Uart: window.attach(Max32Uart(base: spec.base, console: console))
                 }
             }
+            // Simple peripherals the board file declares (ready bits, reset values).
+            for spec in board.peripherals where region.contains(spec.base) {
+                window.attach(DeclaredPeripheral(spec: spec))
+            }
             all.append(window)
         }
         if options.strictMMIO {
