@@ -9,13 +9,13 @@ import Testing
 /// the ARMv7-M architecture, a hand count of the code, or the SysTick reload value; the
 /// firmware prints what it observed and the tests compare it with that derivation.
 @Suite struct SystemLayerTests {
-    static let board = "max32660"
+    static let boardName = "max32660"
     /// A generous cap: every fixture here ends in well under 100 000 instructions, so a
     /// model that never delivers an interrupt ends with a `limit` stop instead of hanging.
     static let cap = RunOptions(maxInstructions: 2_000_000)
 
     static func build(_ name: String, _ file: String, scenario: Int? = nil) throws -> (Board, String) {
-        let board = try FixtureBuilder.board(board)
+        let board = try FixtureBuilder.board(boardName)
         let flags = scenario.map { ["-DSCENARIO=\($0)"] } ?? []
         let elf = try FixtureBuilder.build(name: name, sources: [FixtureBuilder.fixture("MCUSimTests", file)],
                                            board: board, flags: flags)
@@ -94,13 +94,27 @@ import Testing
         let lines = out.split(separator: "\n").map(String.init)
         try #require(lines.count >= 2, "\(out)")
         let fromMSP = try #require(Self.number(lines[0], "exc_return"))
-        #expect(fromMSP & 0xF == 0x9 && fromMSP | 0x10 == 0xFFFF_FFF9, String(fromMSP, radix: 16))
+        #expect(fromMSP & 0xF == 0x9 && fromMSP | 0x10 == 0xFFFF_FFF9, "\(String(fromMSP, radix: 16))")
         // svc #200 on the process stack with r0 = 1, r1 = 2: 200 * 1000 + 1 + 2.
         #expect(Self.number(out, "svc200") == 200_003)
         let fromPSP = try #require(Self.number(lines[1], "exc_return"))
-        #expect(fromPSP & 0xF == 0xD && fromPSP | 0x10 == 0xFFFF_FFFD, String(fromPSP, radix: 16))
+        #expect(fromPSP & 0xF == 0xD && fromPSP | 0x10 == 0xFFFF_FFFD, "\(String(fromPSP, radix: 16))")
         #expect(Self.number(out, "frame_on_psp") == 1)
         #expect(r.exceptionsByNumber[11] == 2)
+    }
+
+    @Test("SVC with PRIMASK set cannot preempt and escalates to HardFault (HFSR.FORCED)")
+    func svcEscalates() throws {
+        let (board, elf) = try Self.build("sys-svc2", "sys_svc.c", scenario: 2)
+        let r = try FixtureBuilder.run(elf, board: board, options: Self.cap)
+        // PRIMASK raises the execution priority to 0; SVCall's priority is 0 too, so the
+        // synchronous SVCall cannot be taken and becomes a HardFault with HFSR.FORCED
+        // (ARMv7-M B1.5.4, priority escalation). The SVC handler never runs.
+        #expect(r.stop.reason == .exit, "\(r.stop.reason): \(r.stop.message)")
+        #expect(r.stop.exitCode == 3)
+        #expect(r.stdoutText == "hardfault ipsr 3 HFSR=0x40000000 svc_ipsr 0\n", "\(r.stdoutText)")
+        #expect((r.exceptionsByNumber[11] ?? 0) == 0)
+        #expect(r.exceptionsByNumber[3] == 1)
     }
 
     // MARK: 3. PendSV
@@ -264,7 +278,7 @@ import Testing
 
     @Test("printf retargeted to UART0 through _write, linked with nosys instead of rdimon")
     func uartPrintf() throws {
-        let board = try FixtureBuilder.board(Self.board)
+        let board = try FixtureBuilder.board(Self.boardName)
         let runtime = "\(FixtureBuilder.repositoryRoot)/firmware/runtime"
         let elf = try FixtureBuilder.build(
             name: "sys-uart-printf",
@@ -372,5 +386,52 @@ import Testing
         #expect(r.stop.message.contains("SYSRESETREQ"))
         #expect(r.stop.symbol?.hasPrefix("request_reset") == true)
         #expect(r.stop.exitCode == nil)
+    }
+    // MARK: 13. Entry, return and tail-chain cycles
+
+    @Test("exception entry, return and tail-chain cost 12, 10 and 6 cycles on the M4")
+    func exceptionCycles() throws {
+        let (board, elf) = try Self.build("sys-latency", "sys_latency.c")
+        let r = try FixtureBuilder.run(elf, board: board, options: Self.cap)
+        try #require(r.stop.reason == .exit, "\(r.stop.reason): \(r.stop.message)")
+        let out = r.stdoutText
+        let d0 = try #require(Self.number(out, "d0").map(Int64.init), "\(out)")
+        let d1 = try #require(Self.number(out, "d1").map(Int64.init))
+        let d2 = try #require(Self.number(out, "d2").map(Int64.init))
+        // The same LDR / CPSIE / LDR with nothing pending (d0), PendSV pending (d1), PendSV
+        // and IRQ0 pending (d2); each handler is one BX LR costing b = 1+P, P in 1...3 (M4 TRM).
+        // d1 - d0 = entry + b + return = 12 + b + 10; d2 - d1 = tail-chain + b = 6 + b.
+        // So (d1 - d0) - (d2 - d1) = 12 + 10 - 6 = 16 whatever b is.
+        #expect((d1 - d0) - (d2 - d1) == 16, "d0 \(d0) d1 \(d1) d2 \(d2)")
+        #expect((24...26).contains(d1 - d0), "entry + BX LR + return = \(d1 - d0)")
+        #expect((8...10).contains(d2 - d1), "tail-chain + BX LR = \(d2 - d1)")
+        // Each measurement runs twice: PendSV 4 times, IRQ0 twice.
+        #expect(r.exceptionsByNumber[14] == 4)
+        #expect(r.exceptionsByNumber[16] == 2)
+    }
+
+    // MARK: 14. FP-extended frame
+
+    @Test("with an active FP context the frame holds s0-s15 and FPSCR and return restores them")
+    func fpExtendedFrame() throws {
+        let (board, elf) = try Self.build("sys-fpframe", "sys_fpframe.c")
+        let r = try FixtureBuilder.run(elf, board: board, options: Self.cap)
+        try #require(r.stop.reason == .exit, "\(r.stop.reason): \(r.stop.message)")
+        let out = r.stdoutText
+        // The handler zeroed s0, s15 and FPSCR; the frame brings back pi, pi's bits + 1 and
+        // RMode = round towards zero (0x00C00000).
+        #expect(Self.number(out, "s0") == 0x4049_0FDB, "\(out)")
+        #expect(Self.number(out, "s15") == 0x4049_0FDC)
+        #expect(Self.number(out, "fpscr") == 0x00C0_0000)
+        // EXC_RETURN 0xFFFFFFE9: thread mode, MSP, FP frame (bit 4 clear). From an 8-byte
+        // aligned SP the extended frame is 26 words = 104 bytes (ARMv7-M B1.5.7).
+        #expect(Self.number(out, "exc_return") == 0xFFFF_FFE9)
+        #expect(Self.number(out, "frame_bytes") == 104)
+        // In the handler CONTROL is 0: FPCA cleared by entry, SPSEL 0, privileged; bit 3 is
+        // reserved (RAZ) on ARMv7-M. Unicorn 2.0.1 sets bit 3 (ARMv8-M SFPA) on the first FP
+        // instruction, and clearing it makes Unicorn reset FPSCR, so the bit stays visible.
+        withKnownIssue("Unicorn 2.0.1 sets CONTROL.SFPA (bit 3) on ARMv7-M cores; see docs/system.md") {
+            #expect(Self.number(out, "control_in_handler") == 0, "\(out)")
+        }
     }
 }

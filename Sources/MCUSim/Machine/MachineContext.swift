@@ -143,8 +143,27 @@ final class MachineContext {
         return true
     }
 
-    /// Synchronous exceptions taken at once (SVC).
+    /// Synchronous exceptions taken at once (SVC). One that cannot preempt the execution
+    /// priority (SVC with PRIMASK set, or from a handler of equal or higher priority)
+    /// escalates to HardFault (ARMv7-M B1.5.4).
     func enterSynchronous(_ n: Int, returnAddress: UInt32) {
+        let e = exceptions
+        if e.group(e.priority(of: n)) >= e.executionPriority() {
+            if e.active.contains(ExceptionModel.hardFault) || e.active.contains(2) {
+                halt(fault(returnAddress, "lockup: SVC at \(where_(returnAddress)) while HardFault or NMI is active"))
+                return
+            }
+            e.hfsr |= 1 << 30
+            guard let handler = e.handlerAddress(ExceptionModel.hardFault, memoryContains: { a in self.board.regions.contains { $0.kind.isMemory && $0.contains(a) } }) else {
+                halt(fault(returnAddress, "SVC at \(where_(returnAddress)) could not be taken at the current priority and escalated to HardFault, which has no handler"))
+                return
+            }
+            lastFault = ("SVC at \(where_(returnAddress)) escalated to HardFault (execution priority too high)", returnAddress)
+            if !e.enter(ExceptionModel.hardFault, handler: handler, returnAddress: returnAddress) {
+                halt(fault(returnAddress, "lockup: the exception frame could not be written to the stack"))
+            }
+            return
+        }
         guard let handler = exceptions.handlerAddress(n, memoryContains: { a in self.board.regions.contains { $0.kind.isMemory && $0.contains(a) } }) else {
             halt(fault(returnAddress, "\(n == 11 ? "SVC" : "exception \(n)") at \(where_(returnAddress)) with no handler in the vector table"))
             return

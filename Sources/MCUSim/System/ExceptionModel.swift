@@ -200,6 +200,9 @@ final class ExceptionModel {
         if usePSP { excReturn |= 0x4 }
         if fpActive { excReturn &= ~0x10 }
         setReg(UC_ARM_REG_IPSR, UInt32(n))
+        // Entry clears FPCA. Unicorn 2.0.1 also sets the ARMv8-M SFPA bit (3) on FP use; it
+        // is left alone because clearing it makes Unicorn reload FPSCR from its default
+        // (docs/system.md, "Unicorn quirks").
         if fpActive { setReg(UC_ARM_REG_CONTROL, control & ~4) }
         setReg(UC_ARM_REG_LR, excReturn)
         setReg(UC_ARM_REG_PC, handler | 1)
@@ -226,15 +229,19 @@ final class ExceptionModel {
 
     /// Exception return through an EXC_RETURN value in PC.
     func exceptionReturn(_ excReturn: UInt32) -> ReturnOutcome {
-        guard let n = active.popLast() else {
+        guard let n = active.last else {
             return .invalid(String(format: "exception return (EXC_RETURN 0x%08X) with no exception active", excReturn))
         }
+        // The six architectural values: handler/MSP, thread/MSP, thread/PSP, each basic or FP.
+        let valid: Set<UInt32> = core.hasFPU ? [0xFFFF_FFF1, 0xFFFF_FFF9, 0xFFFF_FFFD, 0xFFFF_FFE1, 0xFFFF_FFE9, 0xFFFF_FFED]
+                                             : [0xFFFF_FFF1, 0xFFFF_FFF9, 0xFFFF_FFFD]
+        guard valid.contains(excReturn) else {
+            return .invalid(String(format: "invalid EXC_RETURN 0x%08X returning from exception %d (an INVPC UsageFault on the chip)", excReturn, n))
+        }
+        active.removeLast()
         let toThread = excReturn & 0x8 != 0
         let usePSP = excReturn & 0x4 != 0
         let fpFrame = excReturn & 0x10 == 0
-        guard (excReturn | 0x1C) == 0xFFFF_FFFD || excReturn == 0xFFFF_FFF1 || excReturn == 0xFFFF_FFE1 else {
-            return .invalid(String(format: "invalid EXC_RETURN 0x%08X returning from exception %d", excReturn, n))
-        }
         var sp = usePSP ? reg(UC_ARM_REG_PSP) : reg(UC_ARM_REG_MSP)
         var frame = [UInt32](repeating: 0, count: 8)
         for i in 0..<8 {

@@ -347,6 +347,8 @@ final class SysTickTimer {
     }
 
     func write(_ word: UInt32, _ value: UInt32) {
+        // A new deadline may now be due: have the next instruction boundary look.
+        defer { hot.pointee.nextEventCycle = 0 }
         switch word {
         case SysTickTimer.csr:
             let s = state()

@@ -1,8 +1,10 @@
 // SVC: the handler finds the frame on MSP or PSP from EXC_RETURN bit 2, reads the
 // stacked PC (frame[6]), decodes the immediate of the SVC halfword just before it
 // (T1 encoding 0xDFxx) and returns a value to the caller through the stacked r0.
+// SCENARIO 2: SVC with PRIMASK set cannot be taken and escalates to HardFault.
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 __attribute__((naked)) void SVC_Handler(void) {
     __asm volatile(
@@ -62,7 +64,23 @@ __attribute__((naked)) static void run_on_psp(void (*fn)(void), uint32_t *top) {
         "pop {r4, pc}\n\t");
 }
 
+#if SCENARIO == 2
+void HardFault_Handler(void) {
+    uint32_t ipsr;
+    __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+    printf("hardfault ipsr %lu HFSR=0x%08lx svc_ipsr %lu\n", (unsigned long)ipsr,
+           (unsigned long)*(volatile uint32_t *)0xE000ED2Cu, (unsigned long)svc_ipsr);
+    exit(3);
+}
+#endif
+
 int main(void) {
+#if SCENARIO == 2
+    __asm volatile("cpsid i" ::: "memory");  // execution priority 0: SVCall (priority 0) cannot preempt
+    uint32_t escalated = svc42(5, 7);
+    printf("svc returned %lu\n", (unsigned long)escalated);
+    return 0;
+#endif
     uint32_t got = svc42(5, 7);
     printf("svc42 %lu ipsr %lu exc_return 0x%08lx\n", (unsigned long)got, (unsigned long)svc_ipsr,
            (unsigned long)svc_exc_return);
