@@ -109,8 +109,8 @@ struct BadBoard: CustomTestStringConvertible, Sendable {
                  key: "boot_address", problem: "not inside a flash, ROM or RAM region"),
         BadBoard(name: "console base not in mmio", yaml: edited("  base: 0x40042000", "  base: 0x20000000"),
                  key: "console.base", problem: "not inside an mmio region"),
-        BadBoard(name: "unknown console peripheral", yaml: edited("  peripheral: max32-uart", "  peripheral: pl011"),
-                 key: "console.peripheral", problem: "unknown console peripheral 'pl011'"),
+        BadBoard(name: "unknown console peripheral", yaml: edited("  peripheral: max32-uart", "  peripheral: zilog-scc"),
+                 key: "console.peripheral", problem: "unknown console peripheral 'zilog-scc'"),
         BadBoard(name: "unknown top-level key", yaml: validBoard + "descriptoin: typo\n", key: "descriptoin",
                  problem: "unknown key"),
         BadBoard(name: "unknown key in a region", yaml: edited("    wait_states: 2", "    wait_state: 2"),
@@ -164,7 +164,7 @@ struct BoardLoaderTests {
         let sram = try #require(board.primarySRAM)
         #expect((sram.base, sram.size) == (0x2000_0000, 32 * KiB))
         #expect(board.multiplier == .singleCycle)
-        #expect(board.console == nil)
+        #expect(board.console == ConsoleSpec(kind: .samdSercom, base: 0x4200_1C00))
     }
 
     @Test func stm32f746DiscoMatchesReference() throws {

@@ -48,6 +48,16 @@ public struct ConsoleSpec: Equatable, Sendable {
     public enum Kind: String, CaseIterable, Sendable {
         /// Maxim/ADI MAX326xx UART: FIFO at +0x1C, STAT.TX_FULL at bit 7.
         case max32Uart = "max32-uart"
+        /// ADI MAX78000/MAX78002 UART: FIFO at +0x20, STATUS at +0x04.
+        case max78Uart = "max78-uart"
+        /// Arm PL011 (RP2040): UARTDR at +0x000, UARTFR at +0x018.
+        case pl011
+        /// Nordic nRF52 UART/UARTE: TXD at +0x51C, or EasyDMA from TXD.PTR on TASKS_STARTTX.
+        case nrfUart = "nrf-uart"
+        /// STM32F7 USART: TDR at +0x28, ISR at +0x1C (TXE bit 7, TC bit 6).
+        case stm32Usart = "stm32-usart"
+        /// SAMD21 SERCOM in USART mode: DATA at +0x28, INTFLAG at +0x18 (DRE bit 0, TXC bit 1).
+        case samdSercom = "samd-sercom-usart"
     }
     public var kind: Kind
     public var base: UInt32

@@ -48,12 +48,8 @@ public struct DeclaredPeripheralSpec: Equatable, Sendable {
 }
 
 extension ConsoleSpec.Kind {
-    /// The address window the console model answers (Max32Uart: 4 KiB).
-    var footprint: UInt32 {
-        switch self {
-        case .max32Uart: 0x1000
-        }
-    }
+    /// The address window the console model answers (ConsoleUart: 4 KiB for every layout).
+    var footprint: UInt32 { 0x1000 }
 }
 
 extension BoardLoader {

@@ -266,9 +266,7 @@ public final class Machine {
         for region in board.regions where region.kind == .mmio {
             let window = MMIOWindow(base: region.base, size: region.size, regionName: region.name)
             if let spec = board.console, region.contains(spec.base) {
-                switch spec.kind {
-                case .max32Uart: window.attach(Max32Uart(base: spec.base, console: console))
-                }
+                window.attach(ConsoleUart(kind: spec.kind, base: spec.base, console: console, memory: context.memory))
             }
             // Simple peripherals the board file declares (ready bits, reset values).
             for spec in board.peripherals where region.contains(spec.base) {
