@@ -25,7 +25,18 @@ public struct MCUSimCommand: ParsableCommand {
     }
 
     /// The same as `entry` without exiting, for tests.
+    /// `--profile` may stand alone (`--profile [N]`): supply the default count then.
+    static func normalize(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        for (i, a) in arguments.enumerated() {
+            out.append(a)
+            if a == "--profile", i + 1 >= arguments.count || Int(arguments[i + 1]) == nil { out.append("15") }
+        }
+        return out
+    }
+
     public static func execute(_ arguments: [String]?) -> Int32 {
+        let arguments = normalize(arguments ?? Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)
             do {

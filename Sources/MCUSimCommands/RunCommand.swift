@@ -39,6 +39,24 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not echo the firmware's console output while it runs (it stays in the report).")
     var quiet = false
 
+    @Option(name: .long, help: ArgumentHelp("Energy cost table: a name in boards/costs or a YAML file. Default: the board's `costs`, else horowitz-45nm.", valueName: "name|file"))
+    var costs: String?
+
+    @Option(name: .long, help: ArgumentHelp("Print the top N functions by self cycles (`--profile` alone shows 15).", valueName: "n"))
+    var profile: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Write collapsed stacks (`a;b;c weight`) for flamegraph.pl or speedscope.", valueName: "file"))
+    var collapsed: String?
+
+    @Option(name: .long, help: ArgumentHelp("Draw a flame graph as SVG.", valueName: "file.svg"))
+    var flamegraph: String?
+
+    @Option(name: .long, help: "What collapsed stacks and the flame graph are weighted by: cycles or energy (pJ).")
+    var weight: ProfileWeightOption = .cycles
+
+    @Option(name: .long, help: ArgumentHelp("Write a Chrome trace-event file of function spans in simulated time (Perfetto, chrome://tracing).", valueName: "file.json"))
+    var trace: String?
+
     @Flag(name: .long, help: "Stop at the first access to an MMIO address that no peripheral model answers, naming it (default: read as zero, ignore writes, list them in the report).")
     var strictMMIO = false
 
@@ -49,6 +67,7 @@ struct RunCommand: ParsableCommand {
         if let s = maxSeconds, !(s > 0 && s.isFinite) {
             throw ValidationError("--max-seconds must be a positive number of seconds")
         }
+        if let n = profile, n < 1 { throw ValidationError("--profile needs a positive number of functions") }
         if let root = semihostingRoot {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
@@ -73,6 +92,14 @@ struct RunCommand: ParsableCommand {
                                  commandLine: (firmware as NSString).lastPathComponent)
         options.cycleModel = timing == .on
         options.strictMMIO = strictMMIO
+        let library = BoardLibrary.locate()
+        if let costs {
+            options.costTable = try CostTable.resolve(costs, library: library)
+        } else if let table = try? CostTable.resolve(for: board, override: nil, library: library) {
+            options.costTable = table
+        } else if let name = board.costTable {
+            throw CommandError.badInput("\(board.sourcePath): costs: cannot load the cost table '\(name)'")
+        }
         let machine = try Machine(board: board, image: image, options: options)
         let progress = ProgressLine(machine: machine)
         progress.start(label: (firmware as NSString).lastPathComponent)
@@ -87,15 +114,37 @@ struct RunCommand: ParsableCommand {
                 throw CommandError.io("\(path): cannot write the report: \(error.localizedDescription)")
             }
         }
+        try writeProfileFiles(result)
         switch reportOptions.format {
         case .json: print(json.serialized(), terminator: "")
         case .text:
             // Keep the table apart from firmware output that did not end its last line.
             if !quiet, let last = result.stdout.last, last != 0x0A { print("") }
             print(TextReport.render(result), terminator: "")
+            if let n = profile { print("\n" + TextReport.profile(result, top: n), terminator: "") }
         }
         let status = RunCommand.exitStatus(for: result.stop)
         if status != 0 { throw ExitCode(status) }
+    }
+
+    func writeProfileFiles(_ result: RunResult) throws {
+        let w: ProfileWeight = weight == .energy ? .energy : .cycles
+        if w == .energy, result.energy == nil, collapsed != nil || flamegraph != nil {
+            throw CommandError.usage("--weight energy needs a cost table (--costs)")
+        }
+        func write(_ text: String, to path: String) throws {
+            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw CommandError.io("\(path): cannot write: \(error.localizedDescription)")
+            }
+        }
+        if let path = collapsed { try write(CollapsedStacks.render(result.stacks, weight: w), to: path) }
+        if let path = flamegraph {
+            let title = "\((firmware as NSString).lastPathComponent) on \(result.board.name): \(w == .cycles ? "cycles" : "energy (pJ)")"
+            try write(FlameGraph.render(result.stacks, weight: w, title: title), to: path)
+        }
+        if let path = trace {
+            try write(ChromeTrace.render(result.spans, clockHz: result.board.clockHz, board: result.board.name, dropped: result.droppedSpans), to: path)
+        }
     }
 
     static func exitStatus(for stop: StopInfo) -> Int32 {
@@ -112,4 +161,8 @@ struct RunCommand: ParsableCommand {
 
 enum TimingSwitch: String, ExpressibleByArgument, CaseIterable {
     case on, off
+}
+
+enum ProfileWeightOption: String, ExpressibleByArgument, CaseIterable {
+    case cycles, energy
 }

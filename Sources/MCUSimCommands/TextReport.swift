@@ -23,6 +23,7 @@ enum TextReport {
             ["host", String(format: "%.3f s, %.1f MIPS", r.wallSeconds, mips)],
         ]
         var out = "── mcusim run ──\n" + table(rows, header: false)
+        out += "\n" + memory(r)
         let classes = r.timing.byClass.sorted { $0.cycles > $1.cycles }
         if !classes.isEmpty {
             var t = [["class", "instructions", "cycles", "share"]]
@@ -38,6 +39,19 @@ enum TextReport {
             out += "\n" + table(t)
         }
         return out
+    }
+
+    /// The top functions by self cycles, with inclusive figures and energy.
+    static func profile(_ r: RunResult, top: Int) -> String {
+        let total = max(r.timing.cycles, 1)
+        var rows = [["function", "calls", "instructions", "self cycles", "self %", "cycles", "self pJ", "pJ"]]
+        for f in r.functions.prefix(top) {
+            rows.append([f.name, grouped(f.calls), grouped(f.instructions), grouped(f.selfCycles),
+                         String(format: "%.1f", Double(f.selfCycles) * 100 / Double(total)), grouped(f.cycles),
+                         r.energy == nil ? "-" : String(format: "%.1f", f.selfEnergyPJ),
+                         r.energy == nil ? "-" : String(format: "%.1f", f.energyPJ)])
+        }
+        return "── top \(min(top, r.functions.count)) functions by self cycles ──\n" + table(rows)
     }
 
     static func render(_ b: Board) -> String {
@@ -59,6 +73,35 @@ enum TextReport {
                         size(UInt64(r.size)), String(r.waitStates)])
         }
         out += table(mem)
+        return out
+    }
+
+    /// Traffic per region and the energy breakdown.
+    static func memory(_ r: RunResult) -> String {
+        var rows = [["region", "kind", "reads", "writes", "fetches", "stall cycles", "energy pJ"]]
+        for reg in r.memory.regions where reg.traffic.reads + reg.traffic.writes + reg.traffic.fetches > 0 {
+            let pj = r.energy?.memoryPJ.first { $0.kind == reg.region.kind }.map { String(format: "%.1f", $0.pj) } ?? "-"
+            rows.append([reg.region.name, reg.region.kind.rawValue, grouped(reg.traffic.reads), grouped(reg.traffic.writes),
+                         grouped(reg.traffic.fetches), grouped(reg.traffic.stallCycles), pj])
+        }
+        var out = table(rows)
+        out += "peak SRAM \(grouped(r.memory.peakSRAMBytes)) B (static \(grouped(r.memory.sramStaticBytes)), heap \(grouped(r.memory.heapPeakBytes)), stack \(grouped(r.memory.stackPeakBytes)))\n"
+        if let e = r.energy {
+            out += "\nenergy (\(e.model)): \(String(format: "%.1f", e.totalPJ)) pJ per-operation\n"
+            var erows = [["category", "pJ", "share"]]
+            for c in e.byCategory.sorted(by: { $0.pj > $1.pj }) where c.pj > 0 {
+                erows.append([c.name, String(format: "%.1f", c.pj), String(format: "%.1f%%", c.pj * 100 / max(e.totalPJ, 1e-12))])
+            }
+            out += table(erows)
+        }
+        if r.board.power != nil {
+            let clock = Double(r.board.clockHz)
+            let active = Double(r.timing.cycles - min(r.sleepCycles, r.timing.cycles)) / clock
+            let sleep = Double(r.sleepCycles) / clock
+            let p = r.board.power!
+            let uj = p.activeMicroampsPerMHz * clock / 1e6 * p.supplyVolts * active + p.sleepMicroamps * p.supplyVolts * sleep
+            out += String(format: "whole-chip estimate: %.3f µJ (active %.6f s, sleep %.6f s, from the board's datasheet power)\n", uj, active, sleep)
+        }
         return out
     }
 

@@ -100,6 +100,10 @@ public struct Board: Equatable, Sendable {
     public var sourcePath: String
     /// Register-level peripherals declared in the board file (`peripherals:`), in file order.
     public var peripherals: [DeclaredPeripheralSpec] = []
+    /// The board's energy cost table (`costs:`): a name in `<boards>/costs`, or a path, made
+    /// relative to the board file's folder when the file gave a relative one. Nil: the default
+    /// table. Resolved by `CostTable.resolve(for:override:library:)`, not on load.
+    public var costTable: String? = nil
 
     public func region(containing address: UInt32) -> MemoryRegion? {
         regions.first { $0.contains(address) }

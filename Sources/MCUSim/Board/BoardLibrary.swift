@@ -31,9 +31,36 @@ public struct BoardLibrary: Sendable {
         return try BoardLoader.load(path: path(for: name))
     }
 
+    /// Whether `--board`, `--costs` or a board's `costs:` names a file rather than a library entry:
+    /// anything with a slash or a .yaml/.yml suffix.
+    public static func isPath(_ nameOrPath: String) -> Bool {
+        nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml")
+    }
+
+    /// Cost tables (energy per event) live in `<boards>/costs`, one `<name>.yaml` each.
+    public var costsDirectory: String { directory + "/costs" }
+
+    public func costTableNames() -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: costsDirectory)) ?? []
+        return files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    public func costTablePath(for name: String) -> String { costsDirectory + "/" + name + ".yaml" }
+
+    /// A cost table by name from `<boards>/costs`.
+    public func loadCostTable(name: String) throws -> CostTable {
+        let known = costTableNames()
+        guard known.contains(name) else {
+            let list = known.isEmpty ? "none found in \(costsDirectory)" : known.joined(separator: ", ")
+            throw SimulatorError.badCostTable(path: costTablePath(for: name), key: "",
+                                              problem: "unknown cost table '\(name)'; known cost tables: \(list) (or give a path to a cost table file)")
+        }
+        return try CostTable.load(path: costTablePath(for: name))
+    }
+
     /// Resolves `--board`: a file path, or a name from the library.
     public static func resolve(_ nameOrPath: String, library: BoardLibrary?) throws -> Board {
-        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") {
+        if isPath(nameOrPath) {
             return try BoardLoader.load(path: nameOrPath)
         }
         guard let library else {

@@ -106,10 +106,25 @@ public enum BoardLoader {
             guard core.isArmv6M else { throw root.error("multiplier", "only Cortex-M0 and M0+ have a multiplier option") }
             multiplier = m
         }
+        var costTable: String?
+        if let text = try root.string("costs") {
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty, !text.contains(where: \.isNewline) else {
+                throw root.error("costs", "expected a cost table name (such as horowitz-45nm) or a path to a cost table file")
+            }
+            costTable = costTablePath(text, boardPath: path)
+        }
         try root.finish()
         return Board(name: name, description: description, core: core, clockHz: clock, bootAddress: bootAddress,
                      regions: regions, console: console, instructionCache: cache, power: power,
-                     multiplier: multiplier, sourcePath: path, peripherals: peripherals)
+                     multiplier: multiplier, sourcePath: path, peripherals: peripherals, costTable: costTable)
+    }
+
+    /// A board's `costs:` value: a name stays as it is; a relative path is taken from the
+    /// board file's folder, so a board and its table can move together.
+    static func costTablePath(_ value: String, boardPath: String) -> String {
+        guard BoardLibrary.isPath(value), !value.hasPrefix("/") else { return value }
+        let folder = (boardPath as NSString).deletingLastPathComponent
+        return folder.isEmpty ? value : (folder as NSString).appendingPathComponent(value)
     }
 
     static func parseRegion(_ node: inout DataFileNode) throws -> MemoryRegion {

@@ -97,6 +97,19 @@ public struct SymbolTable: Sendable {
         return address - f.address < 0x10000 ? f : nil
     }
 
+    /// Index into `functions` of the function containing `address`, or nil.
+    public func functionIndex(containing address: UInt32) -> Int? {
+        var lo = 0, hi = functions.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if functions[mid].address <= address { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0 else { return nil }
+        let f = functions[lo - 1]
+        if f.size > 0 { return UInt64(address) < UInt64(f.address) + UInt64(f.size) ? lo - 1 : nil }
+        return address - f.address < 0x10000 ? lo - 1 : nil
+    }
+
     /// `main+0x1c`, or nil when no function covers the address.
     public func describe(_ address: UInt32) -> String? {
         guard let f = function(containing: address) else { return nil }

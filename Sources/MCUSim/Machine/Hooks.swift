@@ -81,6 +81,7 @@ func decodeCold(_ s: UnsafeMutablePointer<HotState>, window: CodeWindow, address
         let slot = window.decoded + Int(o >> 1)
         if slot.pointee.executions != 0 { context.retire(slot.pointee) }
         slot.pointee = entry
+        slot.pointee.function = context.image.symbols.functionIndex(containing: a).map { UInt32($0) } ?? .max
         context.decodedSlots.append(slot)
     }
 }
@@ -109,9 +110,14 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
         if region.pointee.window >= 0, let windows = s.pointee.windows {
             invalidateDecoded(s, windows[Int(region.pointee.window)], address: address, size: UInt32(size))
         }
-        // High-water marks: the stack grows down from the initial SP, the heap up from `end`.
-        if address >= s.pointee.stackLow && address < s.pointee.stackTop {
-            if address < s.pointee.lowestStackWrite { s.pointee.lowestStackWrite = address }
+        // High-water marks: SP-relative stores are the stack (growing down from the initial
+        // SP), other stores above the heap base are the heap (growing up from `end`).
+        if address >= s.pointee.stackLow && address < s.pointee.stackTop, let slot = s.pointee.currentSlot {
+            if slot.pointee.addressRegs & (1 << 13) != 0 {
+                if address < s.pointee.lowestStackWrite { s.pointee.lowestStackWrite = address }
+            } else if address &+ UInt32(size) > s.pointee.highestHeapWrite {
+                s.pointee.highestHeapWrite = address &+ UInt32(size)
+            }
         }
     } else {
         region.pointee.reads &+= 1
@@ -128,6 +134,11 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
                 region.pointee.readCacheHits &+= 1
             }
         }
+    }
+    if let slot = s.pointee.currentSlot {
+        let units: UInt64 = size > 4 ? 2 : 1
+        slot.pointee.memoryAccesses &+= units
+        slot.pointee.memoryEnergyFJ &+= units &* region.pointee.accessEnergyFJ
     }
     if wait != 0 {
         s.pointee.cycles &+= UInt64(wait)

@@ -23,6 +23,8 @@ struct RegionState {
     var waitStates: UInt32 = 0
     /// Data reads from this region go through the instruction cache (unified flash cache).
     var cachedReads: Bool = false
+    /// Energy of one data access of up to 32 bits here, in femtojoules (cost table).
+    var accessEnergyFJ: UInt64 = 0
     /// Index of the code window for this region, or -1 (writes invalidate decoded code).
     var window: Int32 = -1
     var reads: UInt64 = 0
@@ -104,12 +106,16 @@ struct HotState {
     // Stack and heap high-water marks, from the addresses stores reach.
     var stackLow: UInt32 = 0
     var stackTop: UInt32 = 0
+    /// Lowest address an SP-relative store reached (the stack's high-water mark).
     var lowestStackWrite: UInt32 = .max
     var heapBase: UInt32 = 0
+    /// Highest address a non-SP store reached between the heap base and the stack.
     var highestHeapWrite: UInt32 = 0
 
     /// The entry of the instruction executing now: data stalls are charged to it.
     var currentSlot: UnsafeMutablePointer<DecodedInstruction>? = nil
+    /// Return address of the BL/BLX just executed, for the call profiler.
+    var callReturnAddress: UInt32 = 0
     /// The conditional branch whose refill is pending.
     var pendingSlot: UnsafeMutablePointer<DecodedInstruction>? = nil
 

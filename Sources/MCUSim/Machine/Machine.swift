@@ -25,6 +25,16 @@ public struct RunResult: Sendable {
     /// Exceptions taken (interrupts, SVC, PendSV, SysTick, faults), and by exception number.
     public var exceptionsTaken: UInt64
     public var exceptionsByNumber: [Int: UInt64]
+    public var memory: MemoryReport
+    /// Per-operation energy from the cost table (nil without one).
+    public var energy: EnergyReport?
+    /// Functions that ran, most self cycles first.
+    public var functions: [FunctionProfile]
+    /// Calling contexts with their self cycles (and energy), for collapsed stacks.
+    public var stacks: [StackSample]
+    /// Closed calls in completion order, for the trace (capped; `droppedSpans` beyond).
+    public var spans: [CallSpan]
+    public var droppedSpans: UInt64
 }
 
 /// One unmodelled MMIO address and how often firmware touched it.
@@ -44,16 +54,16 @@ public final class Machine {
     public let options: RunOptions
     public private(set) var boot: BootInfo
 
-    private let uc: OpaquePointer
-    private let hot: UnsafeMutablePointer<HotState>
-    private let context: MachineContext
+    let uc: OpaquePointer
+    let hot: UnsafeMutablePointer<HotState>
+    let context: MachineContext
     private var buffers: [(region: MemoryRegion, host: UnsafeMutableRawPointer, mappedSize: Int)] = []
     private var decodeTables: [UnsafeMutablePointer<DecodedInstruction>] = []
     private let pageMap: UnsafeMutablePointer<UInt8>
-    private let regionStates: UnsafeMutablePointer<RegionState>
+    let regionStates: UnsafeMutablePointer<RegionState>
     public let timing: CoreTiming
-    private var windows: [MMIOWindow] = []
-    private let codeWindows: UnsafeMutablePointer<CodeWindow>
+    var windows: [MMIOWindow] = []
+    let codeWindows: UnsafeMutablePointer<CodeWindow>
     private var hooks: [uc_hook] = []
 
     public init(board: Board, image: FirmwareImage, options: RunOptions = RunOptions()) throws {
@@ -220,6 +230,7 @@ public final class Machine {
         }
         for (i, region) in board.regions.enumerated() {
             regionStates[i].waitStates = UInt32(region.waitStates)
+            regionStates[i].accessEnergyFJ = UInt64(((options.costTable?.memory[region.kind] ?? 0) * 1000).rounded())
             regionStates[i].cachedReads = board.instructionCache != nil && (region.kind == .flash || region.kind == .rom)
             if region.kind.isWritable, region.kind.isMemory,
                let w = (0..<windowCount).first(where: { codeWindows[$0].base == region.base }) {
@@ -369,6 +380,9 @@ public final class Machine {
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 }
         var pc = boot.resetPC
         var err = UC_ERR_OK
+        // The boot function is the bottom of every call stack.
+        context.profiler.push(function: image.symbols.functionIndex(containing: boot.resetPC) ?? -1,
+                              returnAddress: 0xFFFF_FFFF, now: 0)
         // Unicorn runs until a hook stops it; exception entry, sleep and faults are handled
         // here, outside Unicorn's C frames, and the run resumes where the firmware goes next.
         while true {
@@ -385,6 +399,11 @@ public final class Machine {
         }
         let wall = elapsed()
         let stop = resolveStop(err: err, wall: wall)
+        context.profiler.finish(now: hot.pointee.cycles)
+        let memory = memoryReport()
+        let energy = options.costTable.map { energyReport(table: $0, memory: memory) }
+        let profile = functionProfiles(energyOf: options.costTable.map { table in { EnergyAccounting.operationEnergy($0, table: table) } },
+                                       fetchPJ: energy?.fetchPJ ?? 0)
         return RunResult(
             board: board, firmwarePath: image.path, firmwareSHA256: image.sha256,
             flashBytes: image.flashBytes(on: board),
@@ -398,7 +417,9 @@ public final class Machine {
             }.sorted { $0.address < $1.address },
             sleepCycles: hot.pointee.sleepCycles,
             exceptionsTaken: context.exceptions.taken,
-            exceptionsByNumber: context.exceptions.takenByNumber)
+            exceptionsByNumber: context.exceptions.takenByNumber,
+            memory: memory, energy: energy, functions: profile.functions, stacks: profile.stacks, spans: profile.spans,
+            droppedSpans: context.profiler.droppedSpans)
     }
 
     /// Decides whether the run goes on after Unicorn stopped, and where. Nil ends the run.
@@ -543,7 +564,7 @@ public final class Machine {
 
     /// Walks the decoded entries once: their execution counters give the class profile and
     /// the register-file traffic.
-    private func timingSummary() -> TimingSummary {
+    func timingSummary() -> TimingSummary {
         let classCount = InstructionClass.allCases.count
         var executions = context.retiredExecutions
         var cycles = context.retiredCycles

@@ -17,6 +17,7 @@ final class MachineContext {
     /// Counters of entries that code writes invalidated, by class.
     var retiredExecutions = [UInt64](repeating: 0, count: InstructionClass.allCases.count)
     var retiredCycles = [UInt64](repeating: 0, count: InstructionClass.allCases.count)
+    let profiler: CallProfiler
     var retiredRegisterReads: UInt64 = 0
     var retiredRegisterWrites: UInt64 = 0
 
@@ -41,6 +42,7 @@ final class MachineContext {
         self.uc = uc
         self.decoder = decoder
         self.exceptions = ExceptionModel(uc: uc, core: board.core, hot: hot)
+        self.profiler = CallProfiler(starts: image.symbols.functions.map(\.address))
         self.board = board
         self.image = image
         self.hot = hot
@@ -140,6 +142,7 @@ final class MachineContext {
             halt(fault(pc, "lockup: \(message); the exception frame could not be written to the stack"))
             return false
         }
+        noteExceptionEntry(handler: handler, returnAddress: pc)
         return true
     }
 
@@ -161,6 +164,8 @@ final class MachineContext {
             lastFault = ("SVC at \(where_(returnAddress)) escalated to HardFault (execution priority too high)", returnAddress)
             if !e.enter(ExceptionModel.hardFault, handler: handler, returnAddress: returnAddress) {
                 halt(fault(returnAddress, "lockup: the exception frame could not be written to the stack"))
+            } else {
+                noteExceptionEntry(handler: handler, returnAddress: returnAddress)
             }
             return
         }
@@ -170,7 +175,15 @@ final class MachineContext {
         }
         if !exceptions.enter(n, handler: handler, returnAddress: returnAddress) {
             halt(fault(returnAddress, "lockup: the exception frame for \(n) could not be written to the stack"))
+        } else {
+            noteExceptionEntry(handler: handler, returnAddress: returnAddress)
         }
+    }
+
+    /// An exception handler runs as a call from the interrupted code, returning to the stacked PC.
+    func noteExceptionEntry(handler: UInt32, returnAddress: UInt32) {
+        let function = image.symbols.functionIndex(containing: handler) ?? -1
+        profiler.push(function: function, returnAddress: returnAddress & ~1, now: hot.pointee.cycles)
     }
 
     /// Called before an instruction when `cycles >= nextEventCycle`: raises a due SysTick
@@ -197,6 +210,8 @@ final class MachineContext {
         }
         if !exceptions.enter(n, handler: handler, returnAddress: returnAddress) {
             halt(fault(returnAddress, "lockup: the exception frame for \(n) could not be written to the stack"))
+        } else {
+            noteExceptionEntry(handler: handler, returnAddress: returnAddress)
         }
     }
 

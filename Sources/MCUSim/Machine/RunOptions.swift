@@ -25,6 +25,8 @@ public struct RunOptions: Sendable {
     public var cycleModel: Bool = true
     /// Stop at the first access to an MMIO address no peripheral model answers.
     public var strictMMIO: Bool = false
+    /// The per-operation energy table; nil reports no per-operation energy.
+    public var costTable: CostTable?
 
     public static let defaultMaxInstructions: UInt64 = 10_000_000_000
 

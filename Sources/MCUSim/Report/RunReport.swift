@@ -46,7 +46,9 @@ public enum RunReport {
                              ("reads", .uint(u.reads)), ("writes", .uint(u.writes))])
                 })),
             ])),
+            ("memory", memoryJSON(r.memory)),
             ("energy", energyJSON(r)),
+            ("functions", .array(r.functions.map(functionJSON))),
         ]
         if includeHost {
             let mips = r.wallSeconds > 0 ? Double(r.instructions) / r.wallSeconds / 1e6 : 0
@@ -61,7 +63,25 @@ public enum RunReport {
     /// The whole-chip estimate from the board's datasheet figures: active current per MHz
     /// times clock and supply over active time, plus sleep current over sleep time.
     static func energyJSON(_ r: RunResult) -> JSONValue {
-        guard let power = r.board.power, r.board.clockHz > 0 else { return .object([("chip_estimate", .null)]) }
+        var pairs: [(String, JSONValue)] = []
+        if let e = r.energy {
+            pairs.append(("model", .string(e.model)))
+            pairs.append(("total_pj", .double(pj(e.totalPJ))))
+            pairs.append(("by_category", .object(e.byCategory.map { ($0.name, .double(pj($0.pj))) })))
+            pairs.append(("memory_pj", .object(e.memoryPJ.map { ($0.kind.rawValue, .double(pj($0.pj))) })))
+        } else {
+            pairs.append(("model", .null))
+        }
+        pairs.append(("chip_estimate", chipEstimateJSON(r)))
+        pairs.append(("chip_estimate_uj", chipEstimateJSON(r)["total_uj"] ?? .null))
+        return .object(pairs)
+    }
+
+    /// pJ rounded to a thousandth (femtojoule resolution) so the JSON is stable and readable.
+    static func pj(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+
+    static func chipEstimateJSON(_ r: RunResult) -> JSONValue {
+        guard let power = r.board.power, r.board.clockHz > 0 else { return .null }
         let clock = Double(r.board.clockHz)
         let activeSeconds = Double(r.timing.cycles - min(r.sleepCycles, r.timing.cycles)) / clock
         let sleepSeconds = Double(r.sleepCycles) / clock
@@ -69,13 +89,49 @@ public enum RunReport {
         let activeMicrojoules = power.activeMicroampsPerMHz * clock / 1e6 * power.supplyVolts * activeSeconds
         let sleepMicrojoules = power.sleepMicroamps * power.supplyVolts * sleepSeconds
         func round(_ v: Double) -> Double { (v * 1e9).rounded() / 1e9 }
-        return .object([("chip_estimate", .object([
+        return .object([
             ("active_uj", .double(round(activeMicrojoules))),
             ("sleep_uj", .double(round(sleepMicrojoules))),
             ("total_uj", .double(round(activeMicrojoules + sleepMicrojoules))),
             ("active_seconds", .double(round(activeSeconds))),
             ("sleep_seconds", .double(round(sleepSeconds))),
-        ]))])
+        ])
+    }
+
+    static func trafficJSON(_ t: MemoryReport.Traffic) -> [(String, JSONValue)] {
+        [("reads", .uint(t.reads)), ("writes", .uint(t.writes)), ("read_bytes", .uint(t.readBytes)),
+         ("write_bytes", .uint(t.writeBytes)),
+         ("reads_by_width", .object(zip(["1", "2", "4", "8"], t.readsByWidth).map { ($0, .uint($1)) })),
+         ("writes_by_width", .object(zip(["1", "2", "4", "8"], t.writesByWidth).map { ($0, .uint($1)) })),
+         ("fetches", .uint(t.fetches)), ("fetch_cache_misses", .uint(t.fetchMisses)),
+         ("stall_cycles", .uint(t.stallCycles))]
+    }
+
+    static func memoryJSON(_ m: MemoryReport) -> JSONValue {
+        .object([
+            ("by_kind", .object(m.byKind.map { ($0.kind.rawValue, .object(trafficJSON($0.traffic))) })),
+            ("regions", .array(m.regions.map { r in
+                .object([("name", .string(r.region.name)), ("kind", .string(r.region.kind.rawValue)),
+                         ("base", .string(hex(r.region.base))), ("size", .uint(UInt64(r.region.size)))] + trafficJSON(r.traffic))
+            })),
+            ("fetches", .uint(m.fetches)),
+            ("flash_bytes", .uint(m.flashBytes)),
+            ("sram_static_bytes", .uint(m.sramStaticBytes)),
+            ("dram_static_bytes", .uint(m.dramStaticBytes)),
+            ("stack_peak_bytes", .uint(m.stackPeakBytes)),
+            ("heap_peak_bytes", .uint(m.heapPeakBytes)),
+            ("peak_sram_bytes", .uint(m.peakSRAMBytes)),
+            ("mmio", .object(m.mmioAccesses.map { ($0.window, .object([("reads", .uint($0.reads)), ("writes", .uint($0.writes))])) })),
+        ])
+    }
+
+    static func functionJSON(_ f: FunctionProfile) -> JSONValue {
+        .object([
+            ("name", .string(f.name)), ("address", .string(hex(f.address))), ("calls", .uint(f.calls)),
+            ("instructions", .uint(f.instructions)), ("cycles", .uint(f.cycles)), ("self_cycles", .uint(f.selfCycles)),
+            ("energy_pj", .double(pj(f.energyPJ))), ("self_energy_pj", .double(pj(f.selfEnergyPJ))),
+            ("memory", .object([("accesses", .uint(f.memoryAccesses)), ("energy_pj", .double(pj(f.memoryEnergyPJ)))])),
+        ])
     }
 
     static func timingJSON(_ t: TimingSummary) -> JSONValue {

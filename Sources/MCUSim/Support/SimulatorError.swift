@@ -5,6 +5,9 @@ public enum SimulatorError: Error, Equatable, CustomStringConvertible {
     case badFirmware(path: String, reason: String)
     /// A board file with a mistake; `key` is the dotted path of the offending key.
     case badBoard(path: String, key: String, problem: String)
+    /// A cost table (energy per event) with a mistake, or one that cannot be found or read;
+    /// `key` is the dotted path of the offending key, empty for the whole file.
+    case badCostTable(path: String, key: String, problem: String)
     /// `--board NAME` matched no board file.
     case unknownBoard(name: String, known: [String])
     /// The image does not fit the board's memory map.
@@ -18,6 +21,8 @@ public enum SimulatorError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .badFirmware(path, reason): return "\(path): \(reason)"
         case let .badBoard(path, key, problem):
+            return key.isEmpty ? "\(path): \(problem)" : "\(path): \(key): \(problem)"
+        case let .badCostTable(path, key, problem):
             return key.isEmpty ? "\(path): \(problem)" : "\(path): \(key): \(problem)"
         case let .unknownBoard(name, known):
             if known.isEmpty {

@@ -24,6 +24,10 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
         s.pointee.pendingTakenExtra = 0
     }
     s.pointee.instructionStartCycles = cycles
+    // Calls and returns: only after an instruction that called or wrote PC.
+    if s.pointee.previousFlags & (DecodeFlags.call.rawValue | DecodeFlags.writesPC.rawValue) != 0 {
+        callTransition(s, slot, address: address)
+    }
 
     // Instruction fetch, per fetch word: counted for every code region, charged wait
     // states (or looked up in the cache) where the region has them.
@@ -89,10 +93,25 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
         s.pointee.itRemaining = UInt32(slot.pointee.regCount)
         s.pointee.itNext = address &+ UInt32(slot.pointee.size)
     }
+    if flags & DecodeFlags.call.rawValue != 0 { s.pointee.callReturnAddress = address &+ UInt32(slot.pointee.size) }
     if slot.pointee.takenExtra != 0 {
         s.pointee.pendingTakenExtra = UInt32(slot.pointee.takenExtra)
         s.pointee.pendingSlot = slot
         s.pointee.expectedNext = address &+ UInt32(slot.pointee.size)
+    }
+}
+
+/// Cold path of call tracking: hands the transition to the machine's call profiler.
+@inline(never)
+func callTransition(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>, address: UInt32) {
+    guard let raw = s.pointee.context else { return }
+    let context = Unmanaged<MachineContext>.fromOpaque(raw).takeUnretainedValue()
+    let function = slot.pointee.function == .max ? -1 : Int(slot.pointee.function)
+    let now = s.pointee.instructionStartCycles
+    if s.pointee.previousFlags & DecodeFlags.call.rawValue != 0 {
+        context.profiler.push(function: function, returnAddress: s.pointee.callReturnAddress, now: now)
+    } else {
+        context.profiler.flowChanged(to: address, function: function, now: now)
     }
 }
 

@@ -75,6 +75,8 @@ struct DecodeFlags: OptionSet {
     static let aluResult = DecodeFlags(rawValue: 1 << 15)
     /// CPS, MSR: may unmask interrupts, so pending ones are looked at after it.
     static let maskChange = DecodeFlags(rawValue: 1 << 16)
+    /// BL, BLX: the next instruction opens a call frame.
+    static let call = DecodeFlags(rawValue: 1 << 17)
 }
 
 /// What the decoder extracts once per address, plus its execution counters. 56 bytes, no
@@ -111,6 +113,12 @@ struct DecodedInstruction {
     var executions: UInt64 = 0
     var cycles: UInt64 = 0
     var stallCycles: UInt64 = 0
+    /// Data accesses this instruction made (a 64-bit access counts twice) and their energy
+    /// in femtojoules from the cost table, for per-function memory figures.
+    var memoryAccesses: UInt64 = 0
+    var memoryEnergyFJ: UInt64 = 0
+    /// Index of the function containing this instruction (SymbolTable order), or .max.
+    var function: UInt32 = .max
 }
 
 enum DynamicKind: UInt8 {

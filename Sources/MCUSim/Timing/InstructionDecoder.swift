@@ -152,8 +152,10 @@ final class InstructionDecoder {
         case id(ARM_INS_BL):
             cls = .branchLink
             cost = t.branchLink
+            d.flags.insert(.call)
         case id(ARM_INS_BX), id(ARM_INS_BLX):
             cls = .branchExchange
+            if f.id == id(ARM_INS_BLX) { d.flags.insert(.call) }
             if conditional {
                 cost = 1
                 d.takenExtra = t.branchExchange &- 1
