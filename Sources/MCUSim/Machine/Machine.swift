@@ -35,6 +35,8 @@ public struct RunResult: Sendable {
     /// Closed calls in completion order, for the trace (capped; `droppedSpans` beyond).
     public var spans: [CallSpan]
     public var droppedSpans: UInt64
+    /// Regions the firmware bracketed with mcusim_roi_begin/end, by name.
+    public var regionsOfInterest: [RegionOfInterest]
 }
 
 /// One unmodelled MMIO address and how often firmware touched it.
@@ -121,6 +123,7 @@ public final class Machine {
         let console = ConsoleCapture(routing: options.console)
         context = MachineContext(uc: uc, board: board, image: image, hot: hot, console: console, decoder: decoder)
         hot.pointee.context = Unmanaged.passUnretained(context).toOpaque()
+        context.costTable = options.costTable
         boot = BootInfo(path: .elfEntry, initialSP: 0, resetPC: 0, note: "")
 
         do {
@@ -419,7 +422,8 @@ public final class Machine {
             exceptionsTaken: context.exceptions.taken,
             exceptionsByNumber: context.exceptions.takenByNumber,
             memory: memory, energy: energy, functions: profile.functions, stacks: profile.stacks, spans: profile.spans,
-            droppedSpans: context.profiler.droppedSpans)
+            droppedSpans: context.profiler.droppedSpans,
+            regionsOfInterest: context.regionsOfInterest.values.sorted { $0.name < $1.name })
     }
 
     /// Decides whether the run goes on after Unicorn stopped, and where. Nil ends the run.

@@ -18,6 +18,10 @@ final class MachineContext {
     var retiredExecutions = [UInt64](repeating: 0, count: InstructionClass.allCases.count)
     var retiredCycles = [UInt64](repeating: 0, count: InstructionClass.allCases.count)
     let profiler: CallProfiler
+    /// Regions of interest: open ones with their starting counters, and finished totals.
+    var roiOpen: [String: CounterSnapshot] = [:]
+    var regionsOfInterest: [String: RegionOfInterest] = [:]
+    var costTable: CostTable?
     var retiredRegisterReads: UInt64 = 0
     var retiredRegisterWrites: UInt64 = 0
 
@@ -224,6 +228,11 @@ final class MachineContext {
         guard let semihosting else { return }
         let r0 = register(UC_ARM_REG_R0)
         let r1 = register(UC_ARM_REG_R1)
+        if handleRegionMarker(operation: r0, nameAddress: r1) {
+            setRegister(UC_ARM_REG_R0, 0)
+            setRegister(UC_ARM_REG_PC, (pc &+ 2) | 1)
+            return
+        }
         let result = semihosting.call(operation: r0, parameter: r1, cycles: hot.pointee.instructionStartCycles)
         if let code = semihosting.exitCode {
             halt(StopInfo(reason: .exit, exitCode: code, pc: pc, symbol: symbol(pc),

@@ -49,6 +49,17 @@ public enum RunReport {
             ("memory", memoryJSON(r.memory)),
             ("energy", energyJSON(r)),
             ("functions", .array(r.functions.map(functionJSON))),
+            ("regions_of_interest", .object(r.regionsOfInterest.map { roi in
+                (roi.name, .object([
+                    ("entries", .uint(roi.entries)), ("instructions", .uint(roi.instructions)), ("cycles", .uint(roi.cycles)),
+                    ("seconds", .double((Double(roi.cycles) / Double(max(r.board.clockHz, 1)) * 1e12).rounded() / 1e12)),
+                    ("sleep_cycles", .uint(roi.sleepCycles)),
+                    ("memory", .object(MemoryKind.allCases.compactMap { k in
+                        roi.traffic[k].map { (k.rawValue, .object([("reads", .uint($0.reads)), ("writes", .uint($0.writes))])) }
+                    })),
+                    ("energy_pj", roi.energyPJ.map { .double(pj($0)) } ?? .null),
+                ]))
+            })),
         ]
         if includeHost {
             let mips = r.wallSeconds > 0 ? Double(r.instructions) / r.wallSeconds / 1e6 : 0

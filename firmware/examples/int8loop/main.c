@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../../runtime/mcusim.h"
+
 #define ROWS 64
 #define COLS 256
 #ifndef PASSES
@@ -25,6 +27,7 @@ static int32_t output[ROWS];
 int main(void) {
     for (int i = 0; i < COLS; i++) input[i] = (int8_t)(i * 7 - 100);
     uint32_t checksum = 0;
+    mcusim_roi_begin("matvec");
     for (int pass = 0; pass < PASSES; pass++) {
         for (int r = 0; r < ROWS; r++) {
             int32_t acc = pass;
@@ -34,6 +37,7 @@ int main(void) {
         }
         for (int r = 0; r < ROWS; r++) checksum = checksum * 31u + (uint32_t)output[r];
     }
+    mcusim_roi_end("matvec");
     printf("int8loop checksum 0x%08lx\n", (unsigned long)checksum);
     return 0;
 }
