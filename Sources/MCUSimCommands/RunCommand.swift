@@ -57,6 +57,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write a Chrome trace-event file of function spans in simulated time (Perfetto, chrome://tracing).", valueName: "file.json"))
     var trace: String?
 
+    @Option(name: .long, help: "Accounting: full (per-function profile, call stacks, per-instruction memory and energy) or cycles (the cycle model and region counters only, for speed).")
+    var accounting: AccountingLevel = .full
+
     @Flag(name: .long, help: "Stop at the first access to an MMIO address that no peripheral model answers, naming it (default: read as zero, ignore writes, list them in the report).")
     var strictMMIO = false
 
@@ -93,13 +96,14 @@ struct RunCommand: ParsableCommand {
         options.cycleModel = timing == .on
         options.strictMMIO = strictMMIO
         let library = BoardLibrary.locate()
-        if let costs {
-            options.costTable = try CostTable.resolve(costs, library: library)
-        } else if let table = try? CostTable.resolve(for: board, override: nil, library: library) {
-            options.costTable = table
-        } else if let name = board.costTable {
-            throw CommandError.badInput("\(board.sourcePath): costs: cannot load the cost table '\(name)'")
+        if costs != nil || board.costTable != nil {
+            // An explicit table must load; its errors name the file and key.
+            options.costTable = try CostTable.resolve(for: board, override: costs, library: library)
+        } else {
+            // The default table lives in the board library; without one, no per-operation energy.
+            options.costTable = try? CostTable.defaultTable(library: library)
         }
+        options.profiling = accounting == .full
         let machine = try Machine(board: board, image: image, options: options)
         let progress = ProgressLine(machine: machine)
         progress.start(label: (firmware as NSString).lastPathComponent)
@@ -165,4 +169,8 @@ enum TimingSwitch: String, ExpressibleByArgument, CaseIterable {
 
 enum ProfileWeightOption: String, ExpressibleByArgument, CaseIterable {
     case cycles, energy
+}
+
+enum AccountingLevel: String, ExpressibleByArgument, CaseIterable {
+    case full, cycles
 }

@@ -46,7 +46,7 @@ enum EnergyAccounting {
     }
 
     static func report(table: CostTable, executions: [EnergyEvent: UInt64], registerReads: UInt64, registerWrites: UInt64,
-                       memory: MemoryReport, cache: InstructionCacheSpec?) -> EnergyReport {
+                       memory: MemoryReport, cache: InstructionCacheSpec?, fetchBytes: Int = 4) -> EnergyReport {
         var categories: [(name: String, pj: Double)] = []
         var total = 0.0
         for event in EnergyEvent.allCases where event != .registerRead && event != .registerWrite {
@@ -68,16 +68,27 @@ enum EnergyAccounting {
             categories.append(("memory_\(kind.rawValue)", pj))
             total += pj
         }
+        // MMIO accesses: one bus access each.
+        let mmioAccesses = memory.mmioAccesses.reduce(UInt64(0)) { $0 &+ $1.reads &+ $1.writes }
+        if mmioAccesses > 0 || !memory.mmioAccesses.isEmpty {
+            let pj = Double(mmioAccesses) * (table.memory[.mmio] ?? 0)
+            memoryByKind.append((.mmio, pj))
+            categories.append(("memory_mmio", pj))
+            total += pj
+        }
         // Fetch: a cache hit costs a cache access; a miss adds the line fill from the backing
         // memory; uncached fetches cost one backing-memory access per fetch word.
         var fetch = 0.0
+        // A 64-bit fetch word (M7) is two 32-bit accesses, like a 64-bit data access.
+        let unitsPerFetch = Double(max(fetchBytes / 4, 1))
         for r in memory.regions where r.traffic.fetches > 0 {
             let backing = table.memory[r.region.kind] ?? 0
             let wordsPerLine = Double(max((cache?.lineBytes ?? 4) / 4, 1))
             if cache != nil && (r.region.kind == .flash || r.region.kind == .rom) {
-                fetch += Double(r.traffic.fetches) * table.cacheAccess + Double(r.traffic.fetchMisses) * wordsPerLine * backing
+                fetch += unitsPerFetch * Double(r.traffic.fetches) * table.cacheAccess
+                    + Double(r.traffic.fetchMisses) * wordsPerLine * backing
             } else {
-                fetch += Double(r.traffic.fetches) * backing
+                fetch += unitsPerFetch * Double(r.traffic.fetches) * backing
             }
         }
         categories.append(("instruction_fetch", fetch))

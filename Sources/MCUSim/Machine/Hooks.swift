@@ -135,7 +135,7 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
             }
         }
     }
-    if let slot = s.pointee.currentSlot {
+    if s.pointee.profiling, let slot = s.pointee.currentSlot {
         let units: UInt64 = size > 4 ? 2 : 1
         slot.pointee.memoryAccesses &+= units
         slot.pointee.memoryEnergyFJ &+= units &* region.pointee.accessEnergyFJ

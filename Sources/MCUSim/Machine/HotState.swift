@@ -73,6 +73,8 @@ struct HotState {
     var uc: OpaquePointer? = nil
 
     var cycleModel: Bool = true
+    /// Call stacks and per-instruction memory counters (RunOptions.profiling).
+    var profiling: Bool = true
     // Timing-model parameters (copied from CoreTiming so the hook reads one struct).
     var pipelinesLoads: Bool = false
     var addressDependencyStall: UInt32 = 0

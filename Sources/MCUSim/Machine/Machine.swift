@@ -95,6 +95,7 @@ public final class Machine {
         hot.pointee.instructionLimit = options.maxInstructions == 0 ? .max : options.maxInstructions
         hot.pointee.uc = uc
         hot.pointee.cycleModel = options.cycleModel
+        hot.pointee.profiling = options.profiling
         hot.pointee.pipelinesLoads = timing.pipelinesLoads
         hot.pointee.addressDependencyStall = UInt32(timing.addressDependencyStall)
         hot.pointee.loadUseStall = UInt32(timing.loadUseStall)

@@ -118,6 +118,7 @@ extension Machine {
             registerWrites &+= e.executions &* UInt64(e.writes.nonzeroBitCount)
         }
         return EnergyAccounting.report(table: table, executions: executions, registerReads: registerReads,
-                                       registerWrites: registerWrites, memory: memory, cache: board.instructionCache)
+                                       registerWrites: registerWrites, memory: memory, cache: board.instructionCache,
+                                       fetchBytes: board.core == .cortexM7 ? 8 : 4)
     }
 }

@@ -27,6 +27,9 @@ public struct RunOptions: Sendable {
     public var strictMMIO: Bool = false
     /// The per-operation energy table; nil reports no per-operation energy.
     public var costTable: CostTable?
+    /// Per-function profile: call stacks and per-instruction memory counters. Off leaves the
+    /// cycle model and the region counters only (functions then have self figures only).
+    public var profiling: Bool = true
 
     public static let defaultMaxInstructions: UInt64 = 10_000_000_000
 

@@ -93,7 +93,8 @@ extension MachineContext {
             let report = EnergyAccounting.report(table: table, executions: events,
                                                  registerReads: end.registerReads &- begin.registerReads,
                                                  registerWrites: end.registerWrites &- begin.registerWrites,
-                                                 memory: memory.report(), cache: board.instructionCache)
+                                                 memory: memory.report(), cache: board.instructionCache,
+                                                 fetchBytes: board.core == .cortexM7 ? 8 : 4)
             roi.energyPJ = (roi.energyPJ ?? 0) + report.totalPJ
         }
         regionsOfInterest[name] = roi

@@ -25,7 +25,7 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
     }
     s.pointee.instructionStartCycles = cycles
     // Calls and returns: only after an instruction that called or wrote PC.
-    if s.pointee.previousFlags & (DecodeFlags.call.rawValue | DecodeFlags.writesPC.rawValue) != 0 {
+    if s.pointee.profiling && s.pointee.previousFlags & (DecodeFlags.call.rawValue | DecodeFlags.writesPC.rawValue) != 0 {
         callTransition(s, slot, address: address)
     }
 
