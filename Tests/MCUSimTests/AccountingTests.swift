@@ -206,7 +206,7 @@ private func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValu
         let r = try runFixture("acct-full", flags: Self.fullFlags)
         let text = CollapsedStacks.render(r.stacks, weight: .cycles)
         var total: UInt64 = 0
-        var leafWeights: [String: UInt64] = [:]
+        var contextWeights: [String: UInt64] = [:]
         let lines = text.split(separator: "\n")
         #expect(!lines.isEmpty)
         for line in lines {
@@ -216,7 +216,7 @@ private func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValu
             let frames = parts[0].split(separator: ";").map(String.init)
             #expect(frames.first == "Reset_Handler", "stack does not start at the boot function: \(line)")
             total += weight
-            if let leaf = frames.last { leafWeights[frames.joined(separator: ";"), default: 0] += weight; _ = leaf }
+            contextWeights[frames.joined(separator: ";"), default: 0] += weight
         }
         let selfCycles = r.functions.reduce(UInt64(0)) { $0 + $1.selfCycles }
         #expect(total == selfCycles)
@@ -224,7 +224,7 @@ private func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValu
         // The leaf loops run in one context each, so their context weight is their self cycles.
         for name in ["sram_loop", "dram_loop", "mul_loop", "stack_fill"] {
             let f = try #require(function(r, name))
-            #expect(leafWeights["Reset_Handler;main;\(name)"] == f.selfCycles, "\(name)")
+            #expect(contextWeights["Reset_Handler;main;\(name)"] == f.selfCycles, "\(name)")
         }
     }
 
@@ -403,5 +403,25 @@ private func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValu
         #expect(close(dramMemoryPJ, Double(2 * Self.k) * dramPJ, relative: 1e-6))
         let selfCycles = try #require(number(dramLoop["self_cycles"])), cycles = try #require(number(dramLoop["cycles"]))
         #expect(selfCycles == cycles)  // a leaf: inclusive = self
+    }
+
+    /// Stack and heap high-water marks. Neither variant allocates (no _sbrk or _malloc_r runs),
+    /// so the heap peak is 0 and the peak SRAM is static + stack. The deepest point is the
+    /// 1000-byte frame: Reset_Handler's push {r3, lr} (8) + main's push {r4, lr} (8) + 1000 = 1016
+    /// below the initial SP when stack_fill fills it itself (strb.w r2, [sp, r3]); with
+    /// stack_fill_callee's own push {r4, lr} (8) it is 1024 when fill_bytes fills it through a
+    /// pointer (strb.w r3, [r0], #1: a store into the stack whose base register is not SP).
+    @Test("stack peak covers a 1000-byte local array, heap peak is 0 without malloc, peak SRAM fits the SRAM",
+          arguments: [("STACK_FILL", UInt64(1016)), ("STACK_FILL_CALLEE", UInt64(1024))])
+    func stackAndHeapPeaks(variant: String, depth: UInt64) throws {
+        let r = try runFixture("acct-\(variant)", flags: ["-DK=\(Self.k)", "-D\(variant)"])
+        #expect(r.stop.exitCode == 0, "\(r.stop.message)")
+        #expect(!r.functions.contains { ["_sbrk", "_sbrk_r", "_malloc_r", "malloc"].contains($0.name) })
+        let m = r.memory
+        #expect(m.stackPeakBytes >= depth, "\(variant): stack peak \(m.stackPeakBytes)")
+        #expect(m.heapPeakBytes == 0, "\(variant): heap peak \(m.heapPeakBytes) without any allocation")
+        #expect(m.peakSRAMBytes == m.sramStaticBytes + m.stackPeakBytes)
+        let sram = try #require(r.board.regions.first { $0.kind == .sram })
+        #expect(m.peakSRAMBytes <= UInt64(sram.size), "\(variant): peak SRAM \(m.peakSRAMBytes) > SRAM size \(sram.size)")
     }
 }

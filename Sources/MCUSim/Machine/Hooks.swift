@@ -89,7 +89,7 @@ func decodeCold(_ s: UnsafeMutablePointer<HotState>, window: CodeWindow, address
 /// Data accesses: count per region, charge wait states (through the cache where the
 /// board's flash cache serves data), and drop decoded code that a store overwrites.
 let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int64, UnsafeMutableRawPointer?) -> Void = {
-    _, type, address64, size, _, user in
+    uc, type, address64, size, _, user in
     let s = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
     let address = UInt32(truncatingIfNeeded: address64)
     guard let pageMap = s.pointee.pageMap, let regions = s.pointee.regions else { return }
@@ -110,14 +110,12 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
         if region.pointee.window >= 0, let windows = s.pointee.windows {
             invalidateDecoded(s, windows[Int(region.pointee.window)], address: address, size: UInt32(size))
         }
-        // High-water marks: SP-relative stores are the stack (growing down from the initial
-        // SP), other stores above the heap base are the heap (growing up from `end`).
-        if address >= s.pointee.stackLow && address < s.pointee.stackTop, let slot = s.pointee.currentSlot {
-            if slot.pointee.addressRegs & (1 << 13) != 0 {
-                if address < s.pointee.lowestStackWrite { s.pointee.lowestStackWrite = address }
-            } else if address &+ UInt32(size) > s.pointee.highestHeapWrite {
-                s.pointee.highestHeapWrite = address &+ UInt32(size)
-            }
+        // High-water marks between the heap base (`end`) and the initial SP: a store at or
+        // above SP is stack, below it heap. SP is read only for stores in the gap between the
+        // known heap top and the known stack bottom, so the marks cost little once settled.
+        if address >= s.pointee.stackLow && address < s.pointee.stackTop,
+           address < s.pointee.lowestStackWrite, address >= s.pointee.highestHeapWrite {
+            classifyStackOrHeap(s, uc, address: address, size: UInt32(size))
         }
     } else {
         region.pointee.reads &+= 1
@@ -146,6 +144,19 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
         s.pointee.dataStallCycles &+= UInt64(wait)
         region.pointee.stallCycles &+= UInt64(wait)
         if let slot = s.pointee.currentSlot { slot.pointee.stallCycles &+= UInt64(wait) }
+    }
+}
+
+@inline(never)
+func classifyStackOrHeap(_ s: UnsafeMutablePointer<HotState>, _ uc: OpaquePointer?, address: UInt32, size: UInt32) {
+    var sp: UInt32 = 0
+    _ = mcusim_reg_read32(uc, Int32(UC_ARM_REG_SP.rawValue), &sp)
+    // A PUSH/STMDB/VPUSH stores below SP before it writes SP back (up to 128 bytes for
+    // VPUSH of 32 registers): treat stores just below SP as stack too.
+    if UInt64(address) + 256 >= UInt64(sp) {
+        s.pointee.lowestStackWrite = address
+    } else {
+        s.pointee.highestHeapWrite = address &+ size
     }
 }
 

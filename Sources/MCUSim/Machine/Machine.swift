@@ -142,6 +142,7 @@ public final class Machine {
         hot.pointee.stackTop = boot.initialSP
         // Stores between the heap base and the initial SP are stack or heap; the stack grows down.
         hot.pointee.stackLow = heap.0
+        hot.pointee.highestHeapWrite = heap.0
         context.semihosting = Semihosting(memory: context.memory, console: console, options: options,
                                           clockHz: board.clockHz, heapInfo: heap)
     }

@@ -4,7 +4,9 @@
  *   -DK=<n>       words moved by sram_loop and dram_loop (default 100)
  *   -DN=<n>       multiplies done by mul_loop (default 0: mul_loop not called)
  *   -DWITH_DRAM   also move K words through a .dram (board SDRAM) array
- *   -DSTACK_FILL  call stack_fill, which fills a 1000-byte local array
+ *   -DSTACK_FILL  call stack_fill, which fills a 1000-byte local array itself
+ *   -DSTACK_FILL_CALLEE  call stack_fill_callee, whose 1000-byte local array is filled
+ *                 by another function through a pointer (stores not based on SP)
  *
  * The arrays have a fixed size (BUF_WORDS) whatever K is, so builds that differ only in K
  * have the same .bss (startup zeroes it word by word) and the same code layout: their
@@ -58,6 +60,19 @@ __attribute__((noinline)) uint32_t stack_fill(int n)
     return buf[n % 1000];
 }
 
+__attribute__((noinline)) void fill_bytes(volatile uint8_t *p, int count, int seed)
+{
+    for (int i = 0; i < count; i++)
+        p[i] = (uint8_t)(i + seed);
+}
+
+__attribute__((noinline)) uint32_t stack_fill_callee(int n)
+{
+    volatile uint8_t buf[1000];
+    fill_bytes(buf, 1000, n);
+    return buf[n % 1000];
+}
+
 int main(void)
 {
     sram_loop(sram_buf, K);
@@ -69,6 +84,9 @@ int main(void)
 #endif
 #ifdef STACK_FILL
     sink = stack_fill(7);
+#endif
+#ifdef STACK_FILL_CALLEE
+    sink = stack_fill_callee(7);
 #endif
     return 0;
 }
