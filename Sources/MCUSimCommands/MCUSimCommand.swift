@@ -13,7 +13,7 @@ public struct MCUSimCommand: ParsableCommand {
         69 idle or deadlock with nothing to wake it, 70 breakpoint, 71 internal error, 72 system reset. See docs/exit-codes.md.
         """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, BoardsCommand.self]
+        subcommands: [RunCommand.self, BoardsCommand.self, BenchCommand.self]
     )
 
     public init() {}

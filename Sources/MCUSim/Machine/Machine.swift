@@ -313,11 +313,12 @@ public final class Machine {
         var handle: uc_hook = 0
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
         let hook = options.cycleModel ? codeHook : countingCodeHook
-        guard mcusim_hook_code(uc, &handle, hook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
-            throw SimulatorError.engine("cannot install the code hook")
-        }
-        hooks.append(handle)
-        do {
+        // The per-instruction and per-access hooks; a bare run (benchmark baseline) has neither.
+        if options.instrumented {
+            guard mcusim_hook_code(uc, &handle, hook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
+                throw SimulatorError.engine("cannot install the code hook")
+            }
+            hooks.append(handle)
             let accessTypes = Int32(UC_HOOK_MEM_READ.rawValue | UC_HOOK_MEM_WRITE.rawValue)
             guard mcusim_hook_mem(uc, &handle, accessTypes, memoryHook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
                 throw SimulatorError.engine("cannot install the memory hook")

@@ -30,6 +30,10 @@ public struct RunOptions: Sendable {
     /// Per-function profile: call stacks and per-instruction memory counters. Off leaves the
     /// cycle model and the region counters only (functions then have self figures only).
     public var profiling: Bool = true
+    /// Without instrumentation no code or memory hook is installed: Unicorn runs bare (only
+    /// semihosting and faults are serviced). Instruction and cycle counts are then zero; the
+    /// benchmark harness uses this to measure the emulator alone.
+    public var instrumented: Bool = true
 
     public static let defaultMaxInstructions: UInt64 = 10_000_000_000
 

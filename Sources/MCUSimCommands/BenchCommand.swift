@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import MCUGen
+import MCUSim
+
+/// `mcusim bench`: simulated MIPS of fixed workloads under each accounting level, side by
+/// side in one process, so the cost of accounting is measured against bare Unicorn.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure simulation speed: fixed workloads under each accounting level, in one process.",
+        discussion: """
+        Builds the workloads in firmware/speed (and the int8 example) with arm-none-eabi-gcc, runs \
+        each with no hooks (bare Unicorn), with the cycle model only, with full accounting, and \
+        with full accounting plus a Chrome trace, and prints simulated MIPS: instructions of the \
+        full run divided by host wall-clock seconds of each run. Each configuration's firmware \
+        output must be identical; a mismatch fails the command.
+        """
+    )
+
+    @OptionGroup var boardOption: BoardOption
+
+    @Option(name: .long, help: "Output format: text (a table) or json.")
+    var format: OutputFormat = .text
+
+    @Option(name: .long, help: ArgumentHelp("Also write the JSON results to this file.", valueName: "file"))
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp("Repetitions per configuration; the fastest is kept.", valueName: "n"))
+    var repeats: Int = 1
+
+    @Option(name: .long, help: ArgumentHelp("Scale the workloads' pass counts (1 is about 5-50 M instructions each).", valueName: "factor"))
+    var scale: Double = 1
+
+    func validate() throws {
+        guard repeats >= 1, repeats <= 20 else { throw ValidationError("--repeats must be between 1 and 20") }
+        guard scale > 0, scale <= 100 else { throw ValidationError("--scale must be in (0, 100]") }
+    }
+
+    struct Workload {
+        let name: String
+        let source: String
+        let passes: Int
+    }
+
+    enum Configuration: String, CaseIterable {
+        case bare = "no-hooks", cycles = "cycles-only", full = "full", trace = "full+trace"
+    }
+
+    func run() throws {
+        let board = try boardOption.load()
+        guard let firmware = Toolchain.firmwareDirectory() else { throw CommandError.io("cannot find the firmware/ folder") }
+        let toolchain = try Toolchain.locate()
+        let costs = try? CostTable.defaultTable(library: BoardLibrary.locate())
+        let workloads = [
+            Workload(name: "int8-matvec", source: "\(firmware)/examples/int8loop/main.c", passes: 640),
+            Workload(name: "memcpy", source: "\(firmware)/speed/memcpy_loop.c", passes: 4000),
+            Workload(name: "float-fir", source: "\(firmware)/speed/float_kernel.c", passes: 300),
+            Workload(name: "branchy", source: "\(firmware)/speed/branchy.c", passes: 4000),
+        ]
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+
+        var rows: [[String]] = [["workload", "instructions", "configuration", "seconds", "MIPS", "x no-hooks"]]
+        var results: [JSONValue] = []
+        for w in workloads {
+            let elf = "\(dir)/\(w.name).elf"
+            let passes = max(1, Int((Double(w.passes) * scale).rounded()))
+            FileHandle.standardError.write(Data("bench: building \(w.name)\n".utf8))
+            try toolchain.build(sources: [w.source], board: board, output: elf, extraFlags: ["-DPASSES=\(passes)"])
+            let image = try ELFLoader.load(path: elf)
+            var seconds: [Configuration: Double] = [:]
+            var outputs: [Configuration: [UInt8]] = [:]
+            var instructions: UInt64 = 0
+            for config in [Configuration.full, .cycles, .bare, .trace] {
+                var best = Double.infinity
+                for _ in 0..<repeats {
+                    var options = RunOptions()
+                    options.costTable = costs
+                    options.instrumented = config != .bare
+                    options.profiling = config == .full || config == .trace
+                    let machine = try Machine(board: board, image: image, options: options)
+                    let started = DispatchTime.now()
+                    let result = machine.run()
+                    if config == .trace {
+                        _ = ChromeTrace.render(result.spans, clockHz: board.clockHz, board: board.name, dropped: result.droppedSpans)
+                    }
+                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+                    best = min(best, elapsed)
+                    outputs[config] = result.stdout
+                    if config == .full { instructions = result.instructions }
+                    guard result.stop.reason == .exit else {
+                        throw CommandError.badInput("bench: \(w.name) under \(config.rawValue) stopped: \(result.stop.message)")
+                    }
+                }
+                seconds[config] = best
+            }
+            let reference = outputs[.full] ?? []
+            for (config, out) in outputs where out != reference {
+                throw CommandError.badInput("bench: \(w.name) printed different output under \(config.rawValue)")
+            }
+            var entries: [JSONValue] = []
+            for config in Configuration.allCases {
+                let s = seconds[config] ?? 0
+                let mips = s > 0 ? Double(instructions) / s / 1e6 : 0
+                let ratio = (seconds[.bare] ?? 0) > 0 ? s / (seconds[.bare] ?? 1) : 0
+                rows.append([w.name, TextReport.grouped(instructions), config.rawValue, String(format: "%.3f", s),
+                             String(format: "%.1f", mips), String(format: "%.2f", ratio)])
+                entries.append(.object([("configuration", .string(config.rawValue)), ("seconds", .double((s * 1e6).rounded() / 1e6)),
+                                        ("mips", .double((mips * 10).rounded() / 10)), ("slowdown_vs_no_hooks", .double((ratio * 100).rounded() / 100))]))
+            }
+            results.append(.object([("workload", .string(w.name)), ("instructions", .uint(instructions)),
+                                    ("output", .string(String(decoding: reference, as: UTF8.self))), ("runs", .array(entries))]))
+        }
+        let json = JSONValue.object([("schema", .string("mcusim.bench/1")), ("board", .string(board.name)),
+                                     ("repeats", .int(Int64(repeats))), ("workloads", .array(results))])
+        if let output {
+            do { try json.serialized().write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                throw CommandError.io("\(output): cannot write: \(error.localizedDescription)")
+            }
+        }
+        switch format {
+        case .json: print(json.serialized(), terminator: "")
+        case .text: print(TextReport.table(rows), terminator: "")
+        }
+    }
+}
