@@ -150,15 +150,16 @@ import Testing
         let outcome = CLI.run(["run", "--help"])
         #expect(outcome.status == 0)
         for option in ["--board", "--format", "--report", "--max-instructions", "--max-seconds",
-                       "--semihosting-root", "--stdin", "--quiet"] {
+                       "--semihosting-root", "--stdin", "--quiet", "--timing", "--accounting", "--costs", "--profile",
+                       "--collapsed", "--flamegraph", "--weight", "--trace", "--strict-mmio"] {
             #expect(outcome.stdout.contains(option), "\(option) missing from run --help")
         }
     }
 
-    @Test("the subcommands are exactly run and boards, and each one's help renders")
+    @Test("the subcommands are exactly run, boards and bench, and each one's help renders")
     func subcommandList() {
         let names = MCUSimCommand.configuration.subcommands.map { $0.configuration.commandName }
-        #expect(names == ["run", "boards"])
+        #expect(names == ["run", "boards", "bench"])
         for sub in MCUSimCommand.configuration.subcommands {
             #expect(MCUSimCommand.helpMessage(for: sub).contains("USAGE: mcusim \(sub.configuration.commandName ?? "?")"))
         }
@@ -169,5 +170,27 @@ import Testing
         let outcome = CLI.run(["--version"])
         #expect(outcome.status == 0)
         #expect(outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+    }
+}
+
+/// `mcusim bench` measures every workload under each accounting level with identical output.
+@Suite struct BenchCommandTests {
+    @Test("bench at a small scale reports four configurations per workload with identical firmware output")
+    func smallBench() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let status = MCUSimCommand.execute(["bench", "--scale", "0.02", "--format", "json", "--output", path])
+        #expect(status == 0)
+        let data = try #require(FileManager.default.contents(atPath: path))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(json["schema"] as? String == "mcusim.bench/1")
+        let workloads = try #require(json["workloads"] as? [[String: Any]])
+        #expect(workloads.compactMap { $0["workload"] as? String } == ["int8-matvec", "memcpy", "float-fir", "branchy"])
+        for w in workloads {
+            let runs = try #require(w["runs"] as? [[String: Any]])
+            #expect(runs.compactMap { $0["configuration"] as? String } == ["no-hooks", "cycles-only", "full", "full+trace"])
+            // Every workload prints its checksum line (the command itself fails on a mismatch).
+            #expect((w["output"] as? String)?.contains("checksum") == true)
+        }
     }
 }
