@@ -21,27 +21,27 @@ public enum CollapsedStacks {
 /// Chrome trace-event JSON of function spans in simulated time (microseconds at the board
 /// clock), read by Perfetto and chrome://tracing.
 public enum ChromeTrace {
+    /// Written line by line rather than through JSONValue: call-heavy firmware has hundreds of
+    /// thousands of spans, and a value tree per span dominated the run.
     public static func render(_ spans: [CallSpan], clockHz: UInt64, board: String, dropped: UInt64) -> String {
         let perMicrosecond = Double(max(clockHz, 1)) / 1e6
         // Parents before children at equal start times, so viewers nest them.
         let ordered = spans.sorted { ($0.start, $0.depth, $1.end) < ($1.start, $1.depth, $0.end) }
-        var events: [JSONValue] = [
-            .object([("name", .string("process_name")), ("ph", .string("M")), ("pid", .int(1)),
-                     ("args", .object([("name", .string("mcusim \(board)"))]))]),
-        ]
+        var out = "{\"traceEvents\":[\n"
+        var name = ""
+        JSONValue.writeString("mcusim \(board)", into: &name)
+        out += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\(name)}}"
+        out.reserveCapacity(ordered.count * 140)
         for s in ordered {
-            events.append(.object([
-                ("name", .string(s.name)), ("cat", .string("function")), ("ph", .string("X")),
-                ("ts", .double(Double(s.start) / perMicrosecond)), ("dur", .double(Double(s.end - s.start) / perMicrosecond)),
-                ("pid", .int(1)), ("tid", .int(1)),
-                ("args", .object([("cycles", .uint(s.end - s.start)), ("start_cycle", .uint(s.start))])),
-            ]))
+            var quoted = ""
+            JSONValue.writeString(s.name, into: &quoted)
+            out += ",\n{\"name\":\(quoted),\"cat\":\"function\",\"ph\":\"X\",\"ts\":"
+            out += JSONValue.format(Double(s.start) / perMicrosecond)
+            out += ",\"dur\":" + JSONValue.format(Double(s.end - s.start) / perMicrosecond)
+            out += ",\"pid\":1,\"tid\":1,\"args\":{\"cycles\":\(s.end - s.start),\"start_cycle\":\(s.start)}}"
         }
-        return JSONValue.object([
-            ("traceEvents", .array(events)),
-            ("displayTimeUnit", .string("ns")),
-            ("otherData", .object([("clock_hz", .uint(clockHz)), ("dropped_spans", .uint(dropped))])),
-        ]).serialized(pretty: false) + "\n"
+        out += "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"clock_hz\":\(clockHz),\"dropped_spans\":\(dropped)}}\n"
+        return out
     }
 }
 
