@@ -116,6 +116,9 @@ struct HotState {
 
     /// The entry of the instruction executing now: data stalls are charged to it.
     var currentSlot: UnsafeMutablePointer<DecodedInstruction>? = nil
+    /// Function index and class of the previous instruction, to skip intra-function branches.
+    var previousFunction: UInt32 = .max
+    var previousClass: UInt8 = 0
     /// Return address of the BL/BLX just executed, for the call profiler.
     var callReturnAddress: UInt32 = 0
     /// The conditional branch whose refill is pending.

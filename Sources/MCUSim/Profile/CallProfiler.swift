@@ -26,29 +26,51 @@ final class CallProfiler {
     private(set) var nodeParent: [Int] = [-1]
     private(set) var nodeFunction: [Int] = [-1]
     private(set) var nodeCycles: [UInt64] = [0]
-    private var nodeChildren: [[Int: Int]] = [[:]]
+    /// (parent node, function) to child node, in one table: one hash per call.
+    private var children: [Int: Int] = [:]
     private var lastSwitch: UInt64 = 0
-    private(set) var calls: [Int: UInt64] = [:]
-    private(set) var inclusive: [Int: UInt64] = [:]
-    private var onStack: [Int: Int] = [:]
+    /// Per function (index + 1, so the unknown function -1 has slot 0).
+    private var callCounts: [UInt64]
+    private var inclusiveCycles: [UInt64]
+    private var onStack: [Int32]
     /// Function spans for the Chrome trace, capped so a call-heavy run cannot exhaust memory.
     static let spanLimit = 1_000_000
     private(set) var spans: [Span] = []
     private(set) var droppedSpans: UInt64 = 0
     static let maxDepth = 4096
 
-    init(starts: [UInt32]) { self.starts = starts }
+    init(starts: [UInt32]) {
+        self.starts = starts
+        callCounts = [UInt64](repeating: 0, count: starts.count + 1)
+        inclusiveCycles = [UInt64](repeating: 0, count: starts.count + 1)
+        onStack = [Int32](repeating: 0, count: starts.count + 1)
+    }
+
+    /// Calls per function index (the unknown function is not listed).
+    var calls: [Int: UInt64] {
+        var out: [Int: UInt64] = [:]
+        for (i, c) in callCounts.enumerated() where i > 0 && c > 0 { out[i - 1] = c }
+        return out
+    }
+
+    var inclusive: [Int: UInt64] {
+        var out: [Int: UInt64] = [:]
+        for (i, c) in inclusiveCycles.enumerated() where i > 0 && c > 0 { out[i - 1] = c }
+        return out
+    }
+
+    private func slot(_ function: Int) -> Int { function >= 0 && function < starts.count ? function + 1 : 0 }
 
     private var currentNode: Int { frames.last?.node ?? 0 }
 
     private func child(of parent: Int, function: Int) -> Int {
-        if let existing = nodeChildren[parent][function] { return existing }
+        let key = parent << 24 | slot(function)
+        if let existing = children[key] { return existing }
         let node = nodeParent.count
         nodeParent.append(parent)
         nodeFunction.append(function)
         nodeCycles.append(0)
-        nodeChildren.append([:])
-        nodeChildren[parent][function] = node
+        children[key] = node
         return node
     }
 
@@ -63,16 +85,17 @@ final class CallProfiler {
         settle(now)
         let node = child(of: currentNode, function: function)
         frames.append(Frame(returnAddress: returnAddress, function: function, start: now, node: node))
-        calls[function, default: 0] &+= 1
-        onStack[function, default: 0] += 1
+        callCounts[slot(function)] &+= 1
+        onStack[slot(function)] += 1
     }
 
     private func pop(now: UInt64) {
         settle(now)
         guard let frame = frames.popLast() else { return }
-        onStack[frame.function, default: 1] -= 1
+        let s = slot(frame.function)
+        onStack[s] -= 1
         // Recursion: only the outermost activation adds to the inclusive time.
-        if onStack[frame.function] == 0 { inclusive[frame.function, default: 0] &+= now &- frame.start }
+        if onStack[s] == 0 { inclusiveCycles[s] &+= now &- frame.start }
         if spans.count < CallProfiler.spanLimit {
             spans.append(Span(function: frame.function, start: frame.start, end: now, depth: frames.count))
         } else {

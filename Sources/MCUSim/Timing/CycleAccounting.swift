@@ -25,9 +25,14 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
     }
     s.pointee.instructionStartCycles = cycles
     // Calls and returns: only after an instruction that called or wrote PC.
-    if s.pointee.profiling && s.pointee.previousFlags & (DecodeFlags.call.rawValue | DecodeFlags.writesPC.rawValue) != 0 {
+    // Branches inside one function (most of them) cannot be calls, returns or tail calls.
+    if s.pointee.profiling && s.pointee.previousFlags & (DecodeFlags.call.rawValue | DecodeFlags.writesPC.rawValue) != 0
+        && (s.pointee.previousFlags & DecodeFlags.call.rawValue != 0 || slot.pointee.function != s.pointee.previousFunction
+            || s.pointee.previousClass != InstructionClass.branch.rawValue) {
         callTransition(s, slot, address: address)
     }
+    s.pointee.previousFunction = slot.pointee.function
+    s.pointee.previousClass = slot.pointee.cls
 
     // Instruction fetch, per fetch word: counted for every code region, charged wait
     // states (or looked up in the cache) where the region has them.
