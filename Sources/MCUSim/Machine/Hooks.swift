@@ -126,7 +126,7 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
         case 4: region.pointee.readsByWidth.2 &+= 1
         default: region.pointee.readsByWidth.3 &+= 1
         }
-        if region.pointee.cachedReads, let cache = s.pointee.cache {
+        if s.pointee.cycleModel, region.pointee.cachedReads, let cache = s.pointee.cache {
             if cache.pointee.access(address) {
                 wait = 0
                 region.pointee.readCacheHits &+= 1

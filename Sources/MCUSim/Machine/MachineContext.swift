@@ -186,6 +186,8 @@ final class MachineContext {
 
     /// An exception handler runs as a call from the interrupted code, returning to the stacked PC.
     func noteExceptionEntry(handler: UInt32, returnAddress: UInt32) {
+        // Returns are seen only with profiling on; without it no frame may be opened either.
+        guard hot.pointee.profiling else { return }
         let function = image.symbols.functionIndex(containing: handler) ?? -1
         profiler.push(function: function, returnAddress: returnAddress & ~1, now: hot.pointee.cycles)
     }

@@ -41,7 +41,7 @@ public struct MemoryReport: Sendable, Equatable {
     public var heapPeakBytes: UInt64
     /// Static SRAM plus heap and stack high-water marks.
     public var peakSRAMBytes: UInt64
-    /// MMIO accesses per mmio window (region name, or "system" for the Cortex-M system space).
+    /// MMIO accesses per board mmio region (the Cortex-M system space is not listed).
     public var mmioAccesses: [(window: String, reads: UInt64, writes: UInt64)]
 
     public static func == (a: MemoryReport, b: MemoryReport) -> Bool {

@@ -89,11 +89,12 @@ final class Semihosting {
         case .flen:
             return length(handle: arg(0))
         case .remove:
-            guard let path = hostPath(memory.readBytes(arg(0), count: Int(min(arg(1), 4096)))) else { return fail(EACCES) }
+            // Remove the name itself (a link, not what it points to).
+            guard let path = hostPath(memory.readBytes(arg(0), count: Int(min(arg(1), 4096))), followLink: false) else { return fail(EACCES) }
             return unlink(path) == 0 ? 0 : fail(errno)
         case .rename:
-            guard let from = hostPath(memory.readBytes(arg(0), count: Int(min(arg(1), 4096)))),
-                  let to = hostPath(memory.readBytes(arg(2), count: Int(min(arg(3), 4096)))) else { return fail(EACCES) }
+            guard let from = hostPath(memory.readBytes(arg(0), count: Int(min(arg(1), 4096))), followLink: false),
+                  let to = hostPath(memory.readBytes(arg(2), count: Int(min(arg(3), 4096))), followLink: false) else { return fail(EACCES) }
             return Foundation.rename(from, to) == 0 ? 0 : fail(errno)
         case .tmpnam, .system:
             // Never run host commands or hand out host paths.
@@ -174,14 +175,14 @@ final class Semihosting {
     /// Resolves a firmware path under the semihosting root, refusing anything that escapes it,
     /// by `..` or through a symbolic link: the real path of the file (or of its folder, for a
     /// file about to be created) must lie inside the real path of the root.
-    private func hostPath(_ bytes: [UInt8]) -> String? {
+    private func hostPath(_ bytes: [UInt8], followLink: Bool = true) -> String? {
         guard let root else { return nil }
         let name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         guard !name.isEmpty, !name.contains("\0") else { return nil }
         guard let base = Semihosting.realPath(root) else { return nil }
         let full = URL(fileURLWithPath: name, relativeTo: URL(fileURLWithPath: base + "/")).standardizedFileURL
         let resolved: String
-        if let existing = Semihosting.realPath(full.path) {
+        if followLink, let existing = Semihosting.realPath(full.path) {
             resolved = existing
         } else if let folder = Semihosting.realPath(full.deletingLastPathComponent().path) {
             resolved = folder + "/" + full.lastPathComponent

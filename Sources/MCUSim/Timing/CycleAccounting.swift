@@ -6,7 +6,7 @@ import CUnicorn
 @inline(__always)
 func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>, address: UInt32,
                      window: UnsafeMutablePointer<CodeWindow>) {
-    // Fields are read through the pointer, not copied out: a 56-byte copy followed by a
+    // Fields are read through the pointer, not copied out: an 80-byte copy followed by a
     // narrow read stalls store forwarding on x86 and cost a fifth of the hook.
     if s.pointee.itRemaining != 0 { accountSkippedITInstructions(s, address: address, window: window) }
     var cycles = s.pointee.cycles

@@ -79,7 +79,7 @@ struct DecodeFlags: OptionSet {
     static let call = DecodeFlags(rawValue: 1 << 17)
 }
 
-/// What the decoder extracts once per address, plus its execution counters. 56 bytes, no
+/// What the decoder extracts once per address, plus its execution counters. 80 bytes, no
 /// references: the decode table
 /// is a flat array of these indexed by (address - window base) / 2.
 struct DecodedInstruction {
