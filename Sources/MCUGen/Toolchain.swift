@@ -5,6 +5,12 @@ import MCUSim
 public enum GeneratorError: Error, CustomStringConvertible {
     case toolchainMissing(String)
     case compileFailed(command: String, output: String)
+    /// A model file that cannot be read or is structurally broken (truncated, bad offsets, wrong format).
+    case malformedModel(file: String, problem: String)
+    /// A well-formed model that breaks a rule of the IR (bad tensor index, unsupported type, bad shape).
+    case invalidModel(file: String, problem: String)
+    /// A layer whose operator the generator does not implement.
+    case unsupportedOperator(file: String, op: String, layer: Int, output: String)
 
     public var description: String {
         switch self {
@@ -12,6 +18,12 @@ public enum GeneratorError: Error, CustomStringConvertible {
         case let .compileFailed(command, output):
             let firstLines = output.split(separator: "\n").prefix(12).joined(separator: "\n")
             return "arm-none-eabi-gcc failed: \(command)\n\(firstLines)"
+        case let .malformedModel(file, problem):
+            return "\(file): malformed model: \(problem)"
+        case let .invalidModel(file, problem):
+            return "\(file): invalid model: \(problem)"
+        case let .unsupportedOperator(file, op, layer, output):
+            return "\(file): unsupported operator \(op) at layer \(layer) (output tensor '\(output)')"
         }
     }
 }

@@ -327,8 +327,7 @@ enum CycleTables {
         // 16-bit branch after the frame's 16-bit NOP: jnk0le 1 (dual-issued), SLOTHY 3 (§6.1).
         .init("b", 1...3, "\(jnk0le33): B taken 2, 1 when dual-issued after a 16-bit instruction; SLOTHY 3"),
         .init("b_taken", 1...3, "\(jnk0le33): B<c> taken 2, 1 when dual-issued after a 16-bit instruction; SLOTHY 3"),
-        .init("b_not_taken", 0, "\(jnk0le33): 16-bit B<c> not taken = 0 (dual-issues from slot 1)",
-              disagreement: "mcusim does not model M33 dual issue: a not-taken 16-bit branch costs 1, jnk0le measured 0"),
+        .init("b_not_taken", 0, "\(jnk0le33): 16-bit B<c> not taken = 0 (dual-issues from slot 1)"),
         .init("b_taken_after_32bit", 3...4, "\(jnk0le33): ADD.W 1 + B<c> taken 2 (no dual issue after a 32-bit op); SLOTHY 3"),
         .init("b_not_taken_after_32bit", 1...2, "\(jnk0le33): ADD.W 1 + B<c> not taken 0-1"),
         .init("ldm2", 2...3, "\(jnk0le33): LDM of x registers = x cycles; SLOTHY ~1 per word plus overhead (§6.2)"),

@@ -80,6 +80,8 @@ struct HotState {
     var addressDependencyStall: UInt32 = 0
     var loadUseStall: UInt32 = 0
     var dualIssue: Bool = false
+    var pairsNarrowBranch: Bool = false
+    var previousSize: UInt8 = 0
 
     // Pipeline state carried from one instruction to the next.
     var previousFlags: UInt32 = 0

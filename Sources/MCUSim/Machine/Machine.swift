@@ -100,6 +100,7 @@ public final class Machine {
         hot.pointee.addressDependencyStall = UInt32(timing.addressDependencyStall)
         hot.pointee.loadUseStall = UInt32(timing.loadUseStall)
         hot.pointee.dualIssue = timing.dualIssue
+        hot.pointee.pairsNarrowBranch = timing.pairsNarrowBranch
         hot.pointee.fpResultStall = UInt32(timing.fpResultStall)
         hot.pointee.chainsIndexedLoadsOnDifferentBases = timing.chainsIndexedLoadsOnDifferentBases
         codeWindows = .allocate(capacity: max(board.regions.count, 1))

@@ -49,6 +49,9 @@ public struct CoreTiming: Sendable {
     var fpResultStall: UInt8 = 0
     /// M3 never chains pre/post-indexed loads; the M4 only not on the same base (jnk0le).
     var chainsIndexedLoadsOnDifferentBases: Bool = true
+    /// M33: a 16-bit conditional branch right after another 16-bit instruction issues with it
+    /// (jnk0le cortex_m33.md: not taken 0 cycles, taken 1).
+    var pairsNarrowBranch: Bool = false
 
     public var modelName: String { "\(name)/\(version)" }
 
@@ -127,7 +130,7 @@ public struct CoreTiming: Sendable {
         multipleBase: 0, pipelinesLoads: false, addressDependencyStall: 0, loadUseStall: 1, tableBranch: 4,
         ifThen: 1, dsp: 1, fpAdd: 1, fpMultiply: 1, fpMAC: 3, fpDivide: 14, fpSqrt: 14, fpConvert: 1, fpLoad: 2,
         fpLoadDouble: 3, fpStore: 2, fpMultipleBase: 1, fpMove: 1, fpDoubleArithmetic: 1, fpDoubleDivide: 1,
-        barrier: 2, systemRegister: 2)
+        barrier: 2, systemRegister: 2, pairsNarrowBranch: true)
 
     /// Cortex-M7: Arm publishes no table. Issue costs from LLVM ARMScheduleM7.td and jnk0le
     /// measurements: single-cycle ALU/MUL/load issue, dual issue of independent neighbours

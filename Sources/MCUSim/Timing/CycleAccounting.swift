@@ -77,6 +77,11 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
         cost &+= s.pointee.fpResultStall
     }
     if s.pointee.dualIssue { cost = dualIssueCost(s, slot, cost: cost) }
+    if s.pointee.pairsNarrowBranch, slot.pointee.size == 2, s.pointee.previousSize == 2,
+       slot.pointee.cls == InstructionClass.branch.rawValue, slot.pointee.takenExtra != 0, cost > 0 {
+        cost -= 1
+    }
+    s.pointee.previousSize = slot.pointee.size
 
     if cost > 1 {
         if flags & memoryAccess != 0 { s.pointee.lsuExtra &+= UInt64(cost - 1) } else { s.pointee.cpiExtra &+= UInt64(cost - 1) }
