@@ -18,3 +18,12 @@ if ((${#missing[@]})); then
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+
+# The TensorFlow Lite interpreter, the independent reference for the model tests: a private
+# virtual environment inside the checkout (git-ignored), with the NumPy 1.x it was built for.
+venv="$(cd "$(dirname "$0")/.." && pwd)/.venv-reference"
+if ! "$venv/bin/python" -c "import tflite_runtime.interpreter" 2>/dev/null; then
+    echo "mcusim setup: installing the TFLite reference interpreter into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "numpy<2" "tflite-runtime==2.14.0" >&2
+fi

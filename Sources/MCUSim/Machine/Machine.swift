@@ -373,6 +373,11 @@ public final class Machine {
         return (heapBase, heapLimit, stackTop, heapLimit)
     }
 
+    /// Guest memory after (or before) a run, e.g. a model's output buffer; zeros where unmapped.
+    public func readMemory(_ address: UInt32, count: Int) -> [UInt8] {
+        context.memory.readBytes(address, count: max(0, count))
+    }
+
     /// Instructions and cycles so far, for a progress display on another thread. The reads
     /// are unsynchronised snapshots of counters the hooks update: good enough for progress.
     public var liveCounters: (instructions: UInt64, cycles: UInt64) {

@@ -1,0 +1,80 @@
+import Foundation
+import MCUSim
+
+/// Writes the generated C beside the project's kernels and runtime and builds the ELF.
+public struct FirmwareBuilder: Sendable {
+    public let toolchain: Toolchain
+
+    public init(toolchain: Toolchain) { self.toolchain = toolchain }
+
+    /// Generates and compiles `model` for `board` into `directory`, with `input` as the
+    /// harness input (zeros when nil). Returns the ELF path and what was generated.
+    public func build(model: Model, modelPath: String, board: Board, directory: String, input: [Int8]? = nil) throws
+        -> (elf: String, firmware: GeneratedFirmware) {
+        guard let fw = Toolchain.firmwareDirectory() else {
+            throw GeneratorError.toolchainMissing("cannot find the firmware/ folder (kernels and runtime)")
+        }
+        let generated = try CodeGenerator.generate(model, file: modelPath)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func write(_ text: String, _ name: String) throws {
+            do { try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8) } catch {
+                throw GeneratorError.toolchainMissing("\(directory)/\(name): cannot write: \(error.localizedDescription)")
+            }
+        }
+        try write(generated.modelC, "model.c")
+        try write(generated.modelH, "model.h")
+        try write(generated.mainC, "main.c")
+        try write(CodeGenerator.inputSource(input ?? [Int8](repeating: 0, count: generated.inputElements)), "input.c")
+        let kernels = (try? FileManager.default.contentsOfDirectory(atPath: "\(fw)/kernels")) ?? []
+        let sources = ["main.c", "model.c", "input.c"].map { "\(directory)/\($0)" }
+            + kernels.filter { $0.hasSuffix(".c") }.sorted().map { "\(fw)/kernels/\($0)" }
+        let elf = "\(directory)/firmware.elf"
+        try toolchain.build(sources: sources, board: board, output: elf,
+                            extraFlags: ["-std=c11", "-I", "\(fw)/kernels", "-I", "\(fw)/runtime", "-I", directory])
+        return (elf, generated)
+    }
+}
+
+/// Runs generated firmware on the simulator with an input and compares its output with the
+/// host reference: the `mcusim check` loop.
+public enum ModelCheck {
+    public struct Outcome: Sendable {
+        public var seed: Int
+        public var matches: Bool
+        public var firstMismatch: Int?
+        public var result: RunResult
+        public var firmwareOutput: [Int8]
+        public var referenceOutput: [Int8]
+    }
+
+    public static func randomInput(count: Int, seed: Int) -> [Int8] {
+        var state = UInt64(truncatingIfNeeded: seed) &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<count).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int8(truncatingIfNeeded: state >> 24)
+        }
+    }
+
+    public static func run(model: Model, modelPath: String, board: Board, directory: String, seed: Int,
+                           builder: FirmwareBuilder, options: RunOptions) throws -> Outcome {
+        guard let inputTensor = model.inputs.first.flatMap(model.tensor) else {
+            throw GeneratorError.invalidModel(file: modelPath, problem: "the model has no input")
+        }
+        let input = randomInput(count: inputTensor.elementCount, seed: seed)
+        let (elf, generated) = try builder.build(model: model, modelPath: modelPath, board: board, directory: directory, input: input)
+        let image = try ELFLoader.load(path: elf)
+        let machine = try Machine(board: board, image: image, options: options)
+        let result = machine.run()
+        guard let symbol = image.symbols.named("model_output") else {
+            throw GeneratorError.invalidModel(file: modelPath, problem: "the firmware has no model_output symbol")
+        }
+        let output = machine.readMemory(symbol.address, count: generated.outputElements).map { Int8(bitPattern: $0) }
+        var trimmed = model
+        if let last = trimmed.operators.last, last.kind == .softmax { trimmed.operators.removeLast() }
+        let values = try ModelRunner.run(trimmed, input: input, file: modelPath)
+        let reference = trimmed.operators.last?.outputs.first.flatMap { values[$0] } ?? []
+        let mismatch = zip(output, reference).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        return Outcome(seed: seed, matches: result.stop.reason == .exit && mismatch == nil && output.count == reference.count,
+                       firstMismatch: mismatch, result: result, firmwareOutput: output, referenceOutput: reference)
+    }
+}

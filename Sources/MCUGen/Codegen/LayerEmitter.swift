@@ -1,0 +1,78 @@
+/// The C for one layer: its constant arrays and the kernel call with its parameters, computed
+/// exactly as the host reference (ModelRunner) computes them.
+enum LayerEmitter {
+    static func emit(_ op: Operator, layer: Int, model: Model, input buffer: (Int) -> String, constants: inout String,
+                     scratch: inout Int, file: String) throws -> String {
+        func tensor(_ i: Int) throws -> Tensor {
+            guard let t = model.tensor(i) else {
+                throw GeneratorError.invalidModel(file: file, problem: "layer \(layer) uses tensor \(i), which does not exist")
+            }
+            return t
+        }
+        let prefix = String(format: "l%02d", layer)
+        guard let outIndex = op.outputs.first else { return "" }
+        let out = try tensor(outIndex)
+        switch op.kind {
+        case .reshape:
+            return "    /* RESHAPE: the output aliases the input; nothing to do. */\n"
+        case .averagePool2D, .maxPool2D:
+            guard case let .pool2D(o) = op.options else { break }
+            let inT = try tensor(op.inputs[0])
+            let g = ModelRunner.geometry(inShape: inT.shape, outShape: out.shape, outC: inT.shape.last ?? 1, kH: o.filterH,
+                                         kW: o.filterW, strideH: o.strideH, strideW: o.strideW, padding: o.padding)
+            let (lo, hi) = ModelRunner.activationRange(o.activation, out)
+            let fn = op.kind == .averagePool2D ? "avg_pool2d_s8" : "max_pool2d_s8"
+            return "    static const nn_geom_t g = \(geometry(g));\n    \(fn)(\(buffer(op.inputs[0])), \(buffer(outIndex)), &g, \(lo), \(hi));\n"
+        case .conv2D, .depthwiseConv2D, .fullyConnected:
+            let inT = try tensor(op.inputs[0]), w = try tensor(op.inputs[1])
+            let bias = op.inputs.count > 2 && op.inputs[2] >= 0 ? try tensor(op.inputs[2]) : nil
+            guard let wData = w.data, w.type == .int8 else {
+                throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): weights must be constant int8")
+            }
+            let outC = out.shape.last ?? 1
+            constants += "static const int8_t \(prefix)_weights[\(wData.count)] = {\n"
+                + CArray.rows(wData.map { String(Int8(bitPattern: $0)) }) + "};\n"
+            var biasName = "0"
+            if let bias, let data = bias.data, bias.type == .int32 {
+                let values = stride(from: 0, to: data.count - 3, by: 4).map {
+                    String(Int32(bitPattern: UInt32(data[$0]) | UInt32(data[$0 + 1]) << 8 | UInt32(data[$0 + 2]) << 16 | UInt32(data[$0 + 3]) << 24))
+                }
+                constants += "static const int32_t \(prefix)_bias[\(values.count)] = {\n" + CArray.rows(values) + "};\n"
+                biasName = "\(prefix)_bias"
+            }
+            let q = ModelRunner.quant(input: inT, weights: w, output: out, channels: outC)
+            constants += "static const int32_t \(prefix)_multiplier[\(q.multipliers.count)] = {\n" + CArray.rows(q.multipliers.map { String($0) }) + "};\n"
+            constants += "static const int32_t \(prefix)_shift[\(q.shifts.count)] = {\n" + CArray.rows(q.shifts.map { String($0) }) + "};\n\n"
+            let (lo, hi) = ModelRunner.activationRange(op.activation, out)
+            var body = "    static const nn_act_t act = { \(-ModelRunner.zeroPoint(inT)), \(ModelRunner.zeroPoint(out)), \(lo), \(hi) };\n"
+            body += "    static const nn_quant_t quant = { \(prefix)_multiplier, \(prefix)_shift, \(q.perChannel ? 1 : 0) };\n"
+            switch op.options {
+            case let .conv2D(o):
+                let g = ModelRunner.geometry(inShape: inT.shape, outShape: out.shape, outC: outC, kH: w.shape[1], kW: w.shape[2],
+                                             strideH: o.strideH, strideW: o.strideW, padding: o.padding)
+                scratch = max(scratch, 2 * g.kH * g.kW * g.inC)
+                body += "    static const nn_geom_t g = \(geometry(g));\n"
+                body += "    conv2d_s8(\(buffer(op.inputs[0])), \(prefix)_weights, \(biasName), \(buffer(outIndex)), &g, &act, &quant, scratch);\n"
+            case let .depthwiseConv2D(o):
+                let g = ModelRunner.geometry(inShape: inT.shape, outShape: out.shape, outC: outC, kH: w.shape[1], kW: w.shape[2],
+                                             strideH: o.strideH, strideW: o.strideW, padding: o.padding)
+                body += "    static const nn_geom_t g = \(geometry(g));\n"
+                body += "    depthwise_conv2d_s8(\(buffer(op.inputs[0])), \(prefix)_weights, \(biasName), \(buffer(outIndex)), &g, \(o.depthMultiplier), &act, &quant);\n"
+            case .fullyConnected:
+                let inFeatures = w.shape.last ?? 1
+                let batches = max(1, inT.elementCount / inFeatures)
+                body += "    fully_connected_s8(\(buffer(op.inputs[0])), \(prefix)_weights, \(biasName), \(buffer(outIndex)), \(batches), \(inFeatures), \(w.shape.first ?? outC), &act, &quant);\n"
+            default:
+                break
+            }
+            return body
+        default:
+            break
+        }
+        throw GeneratorError.invalidModel(file: file, problem: "code generation does not support \(op.kind.rawValue) yet (layer \(layer))")
+    }
+
+    static func geometry(_ g: KernelReference.Geometry) -> String {
+        "{ \(g.inH), \(g.inW), \(g.inC), \(g.outH), \(g.outW), \(g.outC), \(g.kH), \(g.kW), \(g.strideH), \(g.strideW), \(g.padTop), \(g.padLeft) }"
+    }
+}

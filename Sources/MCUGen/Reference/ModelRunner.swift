@@ -1,0 +1,136 @@
+/// Runs an int8 model on the host with the reference kernels, in TFLite's arithmetic: the
+/// bit-exact reference generated firmware is checked against, and itself checked against the
+/// TensorFlow Lite interpreter on the MLPerf Tiny models (Tests/MCUSimTests/ModelRunnerTests).
+public enum ModelRunner {
+    /// Every activation tensor computed, by tensor index (constants are not included).
+    public typealias Activations = [Int: [Int8]]
+
+    public static func run(_ model: Model, input: [Int8], file: String = "model") throws -> Activations {
+        guard let inputIndex = model.inputs.first, let inputTensor = model.tensor(inputIndex) else {
+            throw GeneratorError.invalidModel(file: file, problem: "the model has no input tensor")
+        }
+        guard inputTensor.type == .int8, input.count == inputTensor.elementCount else {
+            throw GeneratorError.invalidModel(file: file, problem: "the input must be \(inputTensor.elementCount) int8 values")
+        }
+        var values: Activations = [inputIndex: input]
+        for (layer, op) in model.operators.enumerated() {
+            func tensor(_ i: Int) throws -> Tensor {
+                guard let t = model.tensor(i) else {
+                    throw GeneratorError.invalidModel(file: file, problem: "layer \(layer) uses tensor \(i), which does not exist")
+                }
+                return t
+            }
+            func value(_ i: Int) throws -> [Int8] {
+                if let v = values[i] { return v }
+                let t = try tensor(i)
+                guard let data = t.data, t.type == .int8 else {
+                    throw GeneratorError.invalidModel(file: file, problem: "layer \(layer) reads tensor '\(t.name)' before it is computed")
+                }
+                return data.map { Int8(bitPattern: $0) }
+            }
+            guard let outIndex = op.outputs.first else { continue }
+            let out = try tensor(outIndex)
+            switch op.kind {
+            case .conv2D, .depthwiseConv2D, .fullyConnected:
+                values[outIndex] = try weighted(op, layer: layer, input: value(op.inputs[0]), inputTensor: tensor(op.inputs[0]),
+                                                weights: tensor(op.inputs[1]),
+                                                bias: op.inputs.count > 2 && op.inputs[2] >= 0 ? tensor(op.inputs[2]) : nil,
+                                                output: out, file: file)
+            case .averagePool2D, .maxPool2D:
+                guard case let .pool2D(o) = op.options else { throw unsupported(op, layer, file) }
+                let inT = try tensor(op.inputs[0])
+                let g = geometry(inShape: inT.shape, outShape: out.shape, outC: inT.shape.last ?? 1, kH: o.filterH, kW: o.filterW,
+                                 strideH: o.strideH, strideW: o.strideW, padding: o.padding)
+                let (lo, hi) = activationRange(o.activation, out)
+                let x = try value(op.inputs[0])
+                values[outIndex] = op.kind == .averagePool2D
+                    ? KernelReference.avgPool2d(input: x, geometry: g, actMin: lo, actMax: hi)
+                    : KernelReference.maxPool2d(input: x, geometry: g, actMin: lo, actMax: hi)
+            case .reshape:
+                values[outIndex] = try value(op.inputs[0])
+            default:
+                throw unsupported(op, layer, file)
+            }
+        }
+        return values
+    }
+
+    static func unsupported(_ op: Operator, _ layer: Int, _ file: String) -> GeneratorError {
+        .invalidModel(file: file, problem: "the host reference does not run \(op.kind.rawValue) yet (layer \(layer))")
+    }
+
+    static func zeroPoint(_ t: Tensor) -> Int32 { Int32(t.quantization?.zeroPoints.first ?? 0) }
+    static func scale(_ t: Tensor) -> Double { Double(t.quantization?.scales.first ?? 1) }
+
+    /// The clamp range of a fused activation in the output's quantized domain (TFLite
+    /// CalculateActivationRangeQuantized).
+    static func activationRange(_ a: FusedActivation, _ out: Tensor) -> (Int32, Int32) {
+        let zp = zeroPoint(out), s = scale(out)
+        func q(_ v: Double) -> Int32 { zp + Int32((v / s).rounded()) }
+        switch a {
+        case .none: return (-128, 127)
+        case .relu: return (max(-128, zp), 127)
+        case .relu6: return (max(-128, zp), min(127, q(6)))
+        case .reluN1To1: return (max(-128, q(-1)), min(127, q(1)))
+        }
+    }
+
+    static func geometry(inShape: [Int], outShape: [Int], outC: Int, kH: Int, kW: Int, strideH: Int, strideW: Int,
+                         padding: Padding) -> KernelReference.Geometry {
+        let inH = inShape.count == 4 ? inShape[1] : 1, inW = inShape.count == 4 ? inShape[2] : 1
+        let inC = inShape.last ?? 1
+        var g = KernelReference.Geometry.make(inH: inH, inW: inW, inC: inC, outC: outC, kH: kH, kW: kW,
+                                              strideH: strideH, strideW: strideW, same: padding == .same)
+        if outShape.count == 4 { g.outH = outShape[1]; g.outW = outShape[2] }
+        return g
+    }
+
+    /// Per-channel (or per-tensor) requantization: input scale × weight scale / output scale.
+    static func quant(input: Tensor, weights: Tensor, output: Tensor, channels: Int) -> KernelReference.Quant {
+        let scales = weights.quantization?.scales ?? [1]
+        var multipliers: [Int32] = [], shifts: [Int32] = []
+        for c in 0..<(scales.count > 1 ? channels : 1) {
+            let real = scale(input) * Double(scales[scales.count > 1 ? c : 0]) / scale(output)
+            let (m, s) = QuantizedArithmetic.quantizeMultiplier(real)
+            multipliers.append(m)
+            shifts.append(s)
+        }
+        return KernelReference.Quant(multipliers: multipliers, shifts: shifts, perChannel: scales.count > 1)
+    }
+
+    static func weighted(_ op: Operator, layer: Int, input: [Int8], inputTensor: Tensor, weights: Tensor, bias: Tensor?,
+                         output: Tensor, file: String) throws -> [Int8] {
+        guard let wData = weights.data, weights.type == .int8 else {
+            throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): weights must be constant int8")
+        }
+        let w = wData.map { Int8(bitPattern: $0) }
+        var b: [Int32]?
+        if let bias, let data = bias.data, bias.type == .int32 {
+            b = stride(from: 0, to: data.count - 3, by: 4).map {
+                Int32(bitPattern: UInt32(data[$0]) | UInt32(data[$0 + 1]) << 8 | UInt32(data[$0 + 2]) << 16 | UInt32(data[$0 + 3]) << 24)
+            }
+        }
+        let outC = output.shape.last ?? 1
+        let (lo, hi) = activationRange(op.activation, output)
+        let act = KernelReference.Activation(inputOffset: -zeroPoint(inputTensor), outputOffset: zeroPoint(output), min: lo, max: hi)
+        let q = quant(input: inputTensor, weights: weights, output: output, channels: outC)
+        switch op.options {
+        case let .conv2D(o):
+            let g = geometry(inShape: inputTensor.shape, outShape: output.shape, outC: outC, kH: weights.shape[1],
+                             kW: weights.shape[2], strideH: o.strideH, strideW: o.strideW, padding: o.padding)
+            return KernelReference.conv2d(input: input, weights: w, bias: b, geometry: g, act: act, quant: q)
+        case let .depthwiseConv2D(o):
+            let g = geometry(inShape: inputTensor.shape, outShape: output.shape, outC: outC, kH: weights.shape[1],
+                             kW: weights.shape[2], strideH: o.strideH, strideW: o.strideW, padding: o.padding)
+            return KernelReference.depthwiseConv2d(input: input, weights: w, bias: b, geometry: g,
+                                                   depthMultiplier: o.depthMultiplier, act: act, quant: q)
+        case .fullyConnected:
+            let inFeatures = weights.shape.last ?? 1
+            return KernelReference.fullyConnected(input: input, weights: w, bias: b, batches: max(1, input.count / inFeatures),
+                                                  inFeatures: inFeatures, outFeatures: weights.shape.first ?? outC,
+                                                  act: act, quant: q)
+        default:
+            throw unsupported(op, layer, file)
+        }
+    }
+}

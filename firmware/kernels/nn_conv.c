@@ -1,0 +1,212 @@
+/* 2-D convolution and depthwise convolution (TFLite CONV_2D / DEPTHWISE_CONV_2D, int8, NHWC). */
+#include "nn_internal.h"
+
+#if defined(__ARM_FEATURE_DSP)
+/* Scratch layout for two output pixels (p = 0, 1) of a receptive field of K = k_h*k_w*in_c
+ * values, widened to int16 with the input offset added (0 in the padding, which equals the
+ * input zero point):
+ *  - full groups of four (k, k+1, k+2, k+3), g = k/4 < K/4: 8 int16 at scratch[8g], pixel p at
+ *    [8g + 4p], stored as k, k+2, k+1, k+3 so that the first word holds the lanes SXTB16
+ *    extracts from a weight word (bytes 0 and 2) and the second those of SXTB16 ROR 8 (1, 3);
+ *  - the K%4 tail values in natural order at scratch[2*K4 + p*(K-K4)].
+ * One pointer then walks both pixels' columns 16 bytes at a time. */
+static void im2col_s16(const int8_t *input, const nn_geom_t *g, int pixel, int p, int32_t off, int16_t *scratch,
+                       int K, int K4) {
+    static const uint8_t perm[4] = {0, 2, 1, 3};
+    const int oy = pixel / g->out_w, ox = pixel % g->out_w;
+    const int y0 = oy * g->stride_h - g->pad_top;
+    const int x0 = ox * g->stride_w - g->pad_left;
+    const int fast = (g->in_c & 3) == 0; /* every tap starts a group: widen four at a time */
+    const int32_t off2 = nn_pack_offset(off);
+    int16_t *tail = scratch + 2 * K4 + p * (K - K4);
+    int j = 0;
+    for (int ky = 0; ky < g->k_h; ky++) {
+        const int y = y0 + ky;
+        for (int kx = 0; kx < g->k_w; kx++) {
+            const int x = x0 + kx;
+            const int inside = y >= 0 && y < g->in_h && x >= 0 && x < g->in_w;
+            const int8_t *src = input + (y * g->in_w + x) * g->in_c;
+            if (fast) {
+                for (int ic = 0; ic < g->in_c; ic += 4, j += 4) {
+                    int16_t *dst = scratch + 2 * j + 4 * p;
+                    int32_t v = inside ? nn_read32(src + ic) : 0;
+                    nn_write32(dst, inside ? __sxtab16(off2, v) : 0);
+                    nn_write32(dst + 2, inside ? nn_sxtab16_ror8(off2, v) : 0);
+                }
+                continue;
+            }
+            for (int ic = 0; ic < g->in_c; ic++, j++) {
+                const int16_t v = (int16_t)(inside ? src[ic] + off : 0);
+                if (j < K4) scratch[2 * (j & ~3) + 4 * p + perm[j & 3]] = v;
+                else tail[j - K4] = v;
+            }
+        }
+    }
+}
+
+/* Dot product of pixel p's column with one weight row (odd last channel or pixel). */
+static int32_t dot_col(const int16_t *scratch, int p, const int8_t *w, int K, int K4) {
+    const int16_t *col = scratch + 4 * p;
+    const int16_t *tail = scratch + 2 * K4 + p * (K - K4);
+    int32_t acc = 0;
+    for (int k = 0; k < K4; k += 4, col += 8) {
+        int32_t a = nn_read32(w + k);
+        acc = __smlad(__sxtb16(a), nn_read32(col), acc);
+        acc = __smlad(nn_sxtb16_ror8(a), nn_read32(col + 2), acc);
+    }
+    for (int k = K4; k < K; k++) acc += tail[k - K4] * w[k];
+    return acc;
+}
+
+/* The 2x2 block's inner loop, kept in its own function so that the compiler has all
+ * registers for it: `groups` groups of four reduction values, 16 MACs each. */
+static __attribute__((noinline)) void mac_2x2(const int16_t *col, const int8_t *w0, const int8_t *w1, int groups,
+                                              int32_t acc[4]) {
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0; /* a<pixel><channel> */
+    while (groups-- > 0) {
+        int32_t wa = nn_read32(w0), wb = nn_read32(w1);
+        w0 += 4;
+        w1 += 4;
+        int32_t wae = __sxtb16(wa), wbe = __sxtb16(wb);
+        int32_t p0 = nn_read32(col); /* pixel 0, lanes k, k+2 */
+        a00 = __smlad(wae, p0, a00);
+        a01 = __smlad(wbe, p0, a01);
+        int32_t p1 = nn_read32(col + 4); /* pixel 1, lanes k, k+2 */
+        a10 = __smlad(wae, p1, a10);
+        a11 = __smlad(wbe, p1, a11);
+        int32_t wao = nn_sxtb16_ror8(wa), wbo = nn_sxtb16_ror8(wb);
+        p0 = nn_read32(col + 2); /* pixel 0, lanes k+1, k+3 */
+        a00 = __smlad(wao, p0, a00);
+        a01 = __smlad(wbo, p0, a01);
+        p1 = nn_read32(col + 6); /* pixel 1, lanes k+1, k+3 */
+        a10 = __smlad(wao, p1, a10);
+        a11 = __smlad(wbo, p1, a11);
+        col += 8;
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+/* DSP path: im2col of two output pixels, then a 2x2 register-blocked product (2 output
+ * channels x 2 pixels, as CMSIS-NN's arm_nn_mat_mult_kernel_s8_s16): per group of four
+ * reduction values, two weight words (SXTB16 twice each) and four column words feed eight
+ * SMLAD, i.e. 16 MACs. */
+static void conv_dsp(const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output,
+                     const nn_geom_t *g, const nn_act_t *act, const nn_quant_t *q, int16_t *scratch) {
+    const int K = g->k_h * g->k_w * g->in_c;
+    const int K4 = K & ~3;
+    const int npix = g->out_h * g->out_w;
+    const int oc = g->out_c;
+    const int16_t *tail0 = scratch + 2 * K4;
+    const int16_t *tail1 = tail0 + (K - K4);
+    for (int p = 0; p < npix; p += 2) {
+        const int two = npix - p >= 2;
+        int8_t *o0 = output + p * oc;
+        im2col_s16(input, g, p, 0, act->input_offset, scratch, K, K4);
+        if (!two) {
+            for (int c = 0; c < oc; c++) o0[c] = nn_finish(dot_col(scratch, 0, weights + c * K, K, K4), bias, c, act, q);
+            break;
+        }
+        im2col_s16(input, g, p + 1, 1, act->input_offset, scratch, K, K4);
+        int8_t *o1 = o0 + oc;
+        int c = 0;
+        for (; c + 1 < oc; c += 2) {
+            const int8_t *w0 = weights + c * K;
+            const int8_t *w1 = w0 + K;
+            int32_t acc[4];
+            mac_2x2(scratch, w0, w1, K4 >> 2, acc);
+            int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3]; /* a<pixel><channel> */
+            w0 += K4;
+            w1 += K4;
+            for (int k = 0; k < K - K4; k++) {
+                a00 += tail0[k] * w0[k];
+                a01 += tail0[k] * w1[k];
+                a10 += tail1[k] * w0[k];
+                a11 += tail1[k] * w1[k];
+            }
+            o0[c] = nn_finish(a00, bias, c, act, q);
+            o0[c + 1] = nn_finish(a01, bias, c + 1, act, q);
+            o1[c] = nn_finish(a10, bias, c, act, q);
+            o1[c + 1] = nn_finish(a11, bias, c + 1, act, q);
+        }
+        if (c < oc) { /* odd last channel */
+            const int8_t *w0 = weights + c * K;
+            o0[c] = nn_finish(dot_col(scratch, 0, w0, K, K4), bias, c, act, q);
+            o1[c] = nn_finish(dot_col(scratch, 1, w0, K, K4), bias, c, act, q);
+        }
+    }
+}
+#else
+/* Plain C path: direct convolution, taps in the padding skipped. */
+static void conv_plain(const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output,
+                       const nn_geom_t *g, const nn_act_t *act, const nn_quant_t *q) {
+    const int32_t off = act->input_offset;
+    for (int oy = 0; oy < g->out_h; oy++) {
+        for (int ox = 0; ox < g->out_w; ox++) {
+            const int y0 = oy * g->stride_h - g->pad_top;
+            const int x0 = ox * g->stride_w - g->pad_left;
+            int8_t *out = output + (oy * g->out_w + ox) * g->out_c;
+            for (int c = 0; c < g->out_c; c++) {
+                const int8_t *w = weights + c * g->k_h * g->k_w * g->in_c;
+                int32_t acc = 0;
+                for (int ky = 0; ky < g->k_h; ky++) {
+                    const int y = y0 + ky;
+                    for (int kx = 0; kx < g->k_w; kx++) {
+                        const int x = x0 + kx;
+                        const int8_t *wk = w + (ky * g->k_w + kx) * g->in_c;
+                        if (y < 0 || y >= g->in_h || x < 0 || x >= g->in_w) continue;
+                        const int8_t *src = input + (y * g->in_w + x) * g->in_c;
+                        for (int ic = 0; ic < g->in_c; ic++) acc += (src[ic] + off) * wk[ic];
+                    }
+                }
+                out[c] = nn_finish(acc, bias, c, act, q);
+            }
+        }
+    }
+}
+#endif
+
+void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output,
+               const nn_geom_t *g, const nn_act_t *act, const nn_quant_t *quant, int16_t *scratch) {
+    if (g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
+        g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w) {
+        /* 1x1 fast path: every pixel is a fully connected layer over its channels; no im2col. */
+        fully_connected_s8(input, weights, bias, output, g->in_h * g->in_w, g->in_c, g->out_c, act, quant);
+        return;
+    }
+#if defined(__ARM_FEATURE_DSP)
+    conv_dsp(input, weights, bias, output, g, act, quant, scratch);
+#else
+    (void)scratch;
+    conv_plain(input, weights, bias, output, g, act, quant);
+#endif
+}
+
+void depthwise_conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output,
+                         const nn_geom_t *g, int depth_multiplier, const nn_act_t *act, const nn_quant_t *q) {
+    const int32_t off = act->input_offset;
+    for (int oy = 0; oy < g->out_h; oy++) {
+        for (int ox = 0; ox < g->out_w; ox++) {
+            const int y0 = oy * g->stride_h - g->pad_top;
+            const int x0 = ox * g->stride_w - g->pad_left;
+            int8_t *out = output + (oy * g->out_w + ox) * g->out_c;
+            for (int c = 0; c < g->out_c; c++) {
+                const int ic = c / depth_multiplier;
+                int32_t acc = 0;
+                for (int ky = 0; ky < g->k_h; ky++) {
+                    const int y = y0 + ky;
+                    if (y < 0 || y >= g->in_h) continue;
+                    for (int kx = 0; kx < g->k_w; kx++) {
+                        const int x = x0 + kx;
+                        if (x < 0 || x >= g->in_w) continue;
+                        acc += (input[(y * g->in_w + x) * g->in_c + ic] + off) *
+                               weights[(ky * g->k_w + kx) * g->out_c + c];
+                    }
+                }
+                out[c] = nn_finish(acc, bias, c, act, q);
+            }
+        }
+    }
+}
