@@ -16,8 +16,14 @@ public enum GeneratorError: Error, CustomStringConvertible {
         switch self {
         case let .toolchainMissing(m): return m
         case let .compileFailed(command, output):
-            let firstLines = output.split(separator: "\n").prefix(12).joined(separator: "\n")
-            return "arm-none-eabi-gcc failed: \(command)\n\(firstLines)"
+            let lines = output.split(separator: "\n").map(String.init)
+            // One line for the user: the linker's overflow, else the first error.
+            if let overflow = lines.first(where: { $0.contains("overflowed by") }) {
+                let what = overflow.components(separatedBy: ": ").last ?? overflow
+                return "the firmware does not fit the board: \(what)"
+            }
+            let first = lines.first(where: { $0.contains("error") }) ?? lines.first ?? "no output"
+            return "arm-none-eabi-gcc failed: \(first) (command: \(command.prefix(200))...)"
         case let .malformedModel(file, problem):
             return "\(file): malformed model: \(problem)"
         case let .invalidModel(file, problem):

@@ -22,6 +22,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case internalError = 71
     /// The firmware requested a system reset (AIRCR.SYSRESETREQ); mcusim stops there.
     case reset = 72
+    /// `mcusim check`: generated firmware's output differs from the host reference.
+    case checkMismatch = 73
 
     /// Maps a firmware exit code into the pass-through range.
     public static func firmware(_ code: Int) -> Int32 {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MCUGen
 import MCUSim
 
 /// The `mcusim` command tree.
@@ -10,10 +11,10 @@ public struct MCUSimCommand: ParsableCommand {
         discussion: """
         Exit codes: the firmware's own exit code (0-63) passes through; 64 usage error, 65 bad input \
         (ELF, board, model, budget), 66 budget exceeded, 67 firmware fault, 68 limit reached, \
-        69 idle or deadlock with nothing to wake it, 70 breakpoint, 71 internal error, 72 system reset. See docs/exit-codes.md.
+        69 idle or deadlock with nothing to wake it, 70 breakpoint, 71 internal error, 72 system reset, 73 check mismatch. See docs/exit-codes.md.
         """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, BoardsCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, BuildCommand.self, CheckCommand.self, BoardsCommand.self, BenchCommand.self]
     )
 
     public init() {}
@@ -50,6 +51,10 @@ public struct MCUSimCommand: ParsableCommand {
             } catch let error as CommandError {
                 printError(error.description)
                 return error.exitStatus.rawValue
+            } catch let error as GeneratorError {
+                printError(error.description)
+                // A model or toolchain problem is bad input (a model too large for the board fails at link).
+                return ExitStatus.badInput.rawValue
             } catch {
                 // ArgumentParser's own errors (validation, help) keep their formatting and codes.
                 let code = exitCode(for: error).rawValue
