@@ -16,11 +16,10 @@ public struct GeneratedFirmware: Sendable {
 /// activations in one arena planned by liveness, one function per layer named
 /// `layerNN_<op>` (so profiles attribute per layer), and `model_run()`. The harness `main`
 /// runs it inside the region of interest "inference", reading `model_input` and leaving the
-/// result in `model_output`. A final SOFTMAX is not generated yet: the output is its input.
+/// result in `model_output`.
 public enum CodeGenerator {
     public static func generate(_ model: Model, file: String) throws -> GeneratedFirmware {
-        var ops = model.operators
-        if let last = ops.last, last.kind == .softmax { ops.removeLast() }
+        let ops = model.operators
         guard let inputIndex = model.inputs.first, let input = model.tensor(inputIndex), input.type == .int8 else {
             throw GeneratorError.invalidModel(file: file, problem: "the model's input must be an int8 tensor")
         }

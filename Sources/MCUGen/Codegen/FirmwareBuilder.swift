@@ -69,10 +69,8 @@ public enum ModelCheck {
             throw GeneratorError.invalidModel(file: modelPath, problem: "the firmware has no model_output symbol")
         }
         let output = machine.readMemory(symbol.address, count: generated.outputElements).map { Int8(bitPattern: $0) }
-        var trimmed = model
-        if let last = trimmed.operators.last, last.kind == .softmax { trimmed.operators.removeLast() }
-        let values = try ModelRunner.run(trimmed, input: input, file: modelPath)
-        let reference = trimmed.operators.last?.outputs.first.flatMap { values[$0] } ?? []
+        let values = try ModelRunner.run(model, input: input, file: modelPath)
+        let reference = model.operators.last?.outputs.first.flatMap { values[$0] } ?? []
         let mismatch = zip(output, reference).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         return Outcome(seed: seed, matches: result.stop.reason == .exit && mismatch == nil && output.count == reference.count,
                        firstMismatch: mismatch, result: result, firmwareOutput: output, referenceOutput: reference)

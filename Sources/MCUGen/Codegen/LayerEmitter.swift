@@ -15,6 +15,12 @@ enum LayerEmitter {
         switch op.kind {
         case .reshape:
             return "    /* RESHAPE: the output aliases the input; nothing to do. */\n"
+        case .softmax:
+            guard case let .softmax(beta) = op.options else { break }
+            let inT = try tensor(op.inputs[0])
+            let rowSize = inT.shape.last ?? 1
+            let p = KernelReference.SoftmaxParams.make(beta: Double(beta), inputScale: ModelRunner.scale(inT))
+            return "    softmax_s8(\(buffer(op.inputs[0])), \(buffer(outIndex)), \(max(1, inT.elementCount / rowSize)), \(rowSize), \(p.inputMultiplier), \(p.inputLeftShift), \(p.diffMin));\n"
         case .averagePool2D, .maxPool2D:
             guard case let .pool2D(o) = op.options else { break }
             let inT = try tensor(op.inputs[0])

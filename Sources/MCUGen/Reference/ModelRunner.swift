@@ -48,6 +48,13 @@ public enum ModelRunner {
                     : KernelReference.maxPool2d(input: x, geometry: g, actMin: lo, actMax: hi)
             case .reshape:
                 values[outIndex] = try value(op.inputs[0])
+            case .softmax:
+                guard case let .softmax(beta) = op.options else { throw unsupported(op, layer, file) }
+                let inT = try tensor(op.inputs[0])
+                let rowSize = inT.shape.last ?? 1
+                let params = KernelReference.SoftmaxParams.make(beta: Double(beta), inputScale: scale(inT))
+                values[outIndex] = KernelReference.softmax(input: try value(op.inputs[0]), rows: max(1, inT.elementCount / rowSize),
+                                                           rowSize: rowSize, params: params)
             default:
                 throw unsupported(op, layer, file)
             }
