@@ -39,6 +39,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not echo the firmware's console output while it runs (it stays in the report).")
     var quiet = false
 
+    @Option(name: .long, help: ArgumentHelp("Check the run against this budget file (as `mcusim gate`): exit 66 when over budget.", valueName: "file"))
+    var budget: String?
+
     @Option(name: .long, help: ArgumentHelp("Energy cost table: a name in boards/costs or a YAML file. Default: the board's `costs`, else horowitz-45nm.", valueName: "name|file"))
     var costs: String?
 
@@ -82,6 +85,8 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let board = try boardOption.load()
         let image = try ELFLoader.load(path: firmware)
+        // A broken budget is bad input before anything runs.
+        let limits = try budget.map { try Budget.load(path: $0) }
         var stdinBytes: [UInt8] = []
         if let stdin {
             guard let data = FileManager.default.contents(atPath: stdin) else {
@@ -129,6 +134,12 @@ struct RunCommand: ParsableCommand {
         }
         let status = RunCommand.exitStatus(for: result.stop)
         if status != 0 { throw ExitCode(status) }
+        if let limits {
+            // After a clean exit, the budget decides; 66 keeps it apart from firmware exit codes.
+            let checks = Gate.check(metrics: Gate.metrics(of: try RunCommand.object(json)), budget: limits)
+            for c in checks where !c.passed { FileHandle.standardError.write(Data((GateFormats.line(c) + "\n").utf8)) }
+            if checks.contains(where: { !$0.passed }) { throw ExitCode(ExitStatus.budgetExceeded.rawValue) }
+        }
     }
 
     func writeProfileFiles(_ result: RunResult) throws {
@@ -149,6 +160,14 @@ struct RunCommand: ParsableCommand {
         if let path = trace {
             try write(ChromeTrace.render(result.spans, clockHz: result.board.clockHz, board: result.board.name, dropped: result.droppedSpans), to: path)
         }
+    }
+
+    static func object(_ json: JSONValue) throws -> [String: Any] {
+        guard let data = json.serialized().data(using: .utf8),
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CommandError.io("cannot read back the report")
+        }
+        return object
     }
 
     static func exitStatus(for stop: StopInfo) -> Int32 {

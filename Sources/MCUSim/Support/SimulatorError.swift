@@ -8,6 +8,10 @@ public enum SimulatorError: Error, Equatable, CustomStringConvertible {
     /// A cost table (energy per event) with a mistake, or one that cannot be found or read;
     /// `key` is the dotted path of the offending key, empty for the whole file.
     case badCostTable(path: String, key: String, problem: String)
+    /// A budget file with a mistake; `key` is the dotted path of the offending key.
+    case badBudget(path: String, key: String, problem: String)
+    /// A report file that is not an mcusim report.
+    case badReport(path: String, reason: String)
     /// `--board NAME` matched no board file.
     case unknownBoard(name: String, known: [String])
     /// The image does not fit the board's memory map.
@@ -24,6 +28,9 @@ public enum SimulatorError: Error, Equatable, CustomStringConvertible {
             return key.isEmpty ? "\(path): \(problem)" : "\(path): \(key): \(problem)"
         case let .badCostTable(path, key, problem):
             return key.isEmpty ? "\(path): \(problem)" : "\(path): \(key): \(problem)"
+        case let .badBudget(path, key, problem):
+            return key.isEmpty ? "\(path): \(problem)" : "\(path): \(key): \(problem)"
+        case let .badReport(path, reason): return "\(path): \(reason)"
         case let .unknownBoard(name, known):
             if known.isEmpty {
                 return "unknown board '\(name)': no board library found (set MCUSIM_BOARDS to the boards/ folder, or give a path to a board file)"
