@@ -156,10 +156,10 @@ import Testing
         }
     }
 
-    @Test("the subcommands are exactly run, build, check, boards and bench, and each one's help renders")
+    @Test("the subcommands are exactly run, build, check, gate, boards and bench, and each one's help renders")
     func subcommandList() {
         let names = MCUSimCommand.configuration.subcommands.map { $0.configuration.commandName }
-        #expect(names == ["run", "build", "check", "boards", "bench"])
+        #expect(names == ["run", "build", "check", "gate", "boards", "bench"])
         for sub in MCUSimCommand.configuration.subcommands {
             #expect(MCUSimCommand.helpMessage(for: sub).contains("USAGE: mcusim \(sub.configuration.commandName ?? "?")"))
         }
