@@ -1,0 +1,25 @@
+import Foundation
+import MCUSimCommands
+import MCUTestSupport
+import Testing
+
+/// Dogfooding: the bundled example, built as the README builds it, must match its committed
+/// reference report (traces/) exactly, through `mcusim gate`.
+@Suite struct TracesGateTests {
+    @Test("hello on max32660 matches traces/hello-max32660.json")
+    func helloMatchesTrace() throws {
+        let root = FixtureBuilder.repositoryRoot
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        make.arguments = ["make", "-s", "-C", "\(root)/firmware", "BOARD=max32660"]
+        make.standardOutput = FileHandle.nullDevice
+        try make.run()
+        make.waitUntilExit()
+        #expect(make.terminationStatus == 0)
+        let summary = FileManager.default.temporaryDirectory.appendingPathComponent("traces-\(UUID().uuidString).md").path
+        defer { try? FileManager.default.removeItem(atPath: summary) }
+        let status = MCUSimCommand.execute(["gate", "\(root)/firmware/build/max32660/hello.elf", "--board", "max32660",
+                                            "--baseline", "\(root)/traces/hello-max32660.json", "--summary", summary])
+        #expect(status == 0, "\((try? String(contentsOfFile: summary, encoding: .utf8)) ?? "")")
+    }
+}
