@@ -34,7 +34,8 @@ import Testing
         #expect(result.stdoutText.contains("harmonic 5187\n"))
     }
 
-    @Test("the same console firmware runs on every shipped board", arguments: ["max32660", "samd21", "stm32f746-disco"])
+    @Test("the same console firmware runs on every shipped board",
+          arguments: ["max32660", "samd21", "stm32f746-disco", "max32650", "max78000", "nrf52840", "rp2040"])
     func everyBoard(name: String) throws {
         let board = try FixtureBuilder.board(name)
         let elf = try FixtureBuilder.build(name: "console-board", sources: [Self.console], board: board, flags: ["-DEXIT_CODE=5"])

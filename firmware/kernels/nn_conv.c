@@ -184,8 +184,200 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *bias, 
 #endif
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/* nn_requantize + output offset + clamp (same results as nn_finish). Fast path, for
+ * |x| < 2^29 (x = acc << left) and right shift r < 30:
+ *  - the doubling high multiply (x*m + 2^30) >> 31 is SMMULR(2x, m) = (2x*m + 2^31) >> 32;
+ *  - the rounding divide (half away from zero) of v by 2^r is (2v + 2^r - (v < 0)) >> (r + 1)
+ *    for every r >= 0 (|v| < 2^29 here, so 2v + 2^r does not overflow).
+ * Anything else goes through nn_requantize. */
+static inline int32_t dw_requant(int32_t acc, int32_t m, int32_t shift, int32_t out_off, int32_t lo, int32_t hi) {
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t r = left - shift;
+    const int32_t x = (int32_t)((uint32_t)acc << left);
+    int32_t v;
+    if (__builtin_expect((uint32_t)x + (1u << 29) < (1u << 30) && r < 30, 1)) {
+        int32_t h;
+        __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(x * 2), "r"(m));
+        v = (h * 2 + (1 << r) + (h >> 31)) >> (r + 1);
+    } else {
+        v = nn_requantize(acc, m, shift);
+    }
+    v += out_off;
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Per-call and per-pixel parameters of the depthwise DSP path. */
+typedef struct {
+    int nky, nkx;          /* taps inside the input (the window clamped to it) */
+    int C;                 /* channels (in_c == out_c) */
+    int in_skip, w_skip;   /* pointer steps from the end of a tap row to the next row */
+    int32_t off2;          /* input offset in both int16 lanes */
+    const int32_t *bias;   /* may be NULL */
+    const int32_t *mult, *shift;
+    int qstep;             /* 1 per-channel, 0 per-tensor */
+    int32_t out_off, lo, hi;
+} dw_ctx_t;
+
+/* One tap of four channels, in C and in assembly (see dw_pixel4). */
+#define DW_TAP(xv, wv)                                                                         \
+    do {                                                                                       \
+        const int32_t xe = __sxtab16(off2, xv), we = __sxtb16(wv);                             \
+        const int32_t xo = nn_sxtab16_ror8(off2, xv), wo = nn_sxtb16_ror8(wv);                 \
+        a0 = __smlabb(xe, we, a0);                                                             \
+        a2 = __smlatt(xe, we, a2);                                                             \
+        a1 = __smlabb(xo, wo, a1);                                                             \
+        a3 = __smlatt(xo, wo, a3);                                                             \
+    } while (0)
+#define DW_ASM_TAP(addr_x, addr_w)                                                              \
+    "ldr %[xv], " addr_x "\n\t"                                                                 \
+    "ldr %[wv], " addr_w "\n\t"                                                                 \
+    "sxtab16 %[xe], %[off], %[xv]\n\t"                                                          \
+    "sxtb16 %[we], %[wv]\n\t"                                                                   \
+    "sxtab16 %[xv], %[off], %[xv], ror #8\n\t"                                                  \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                           \
+    "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                     \
+    "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                     \
+    "smlabb %[a1], %[xv], %[wv], %[a1]\n\t"                                                     \
+    "smlatt %[a3], %[xv], %[wv], %[a3]\n\t"
+#define DW_ASM_OPERANDS                                                                         \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [ip] "+r"(ip), [wp] "+r"(wp),  \
+      [xv] "=&r"(xv), [wv] "=&r"(wv), [xe] "=&r"(xe), [we] "=&r"(we)                            \
+    : [C] "r"(C), [off] "r"(off2)                                                               \
+    : "memory"
+
+/* Output channels 0..C4-1 of one pixel, four at a time: the clamped tap window, then
+ * requantization, one word store. in_base, w_base point at channel 0 of the window's first
+ * tap. Out of line so that the tap loop and then the requantization have the registers to
+ * themselves. */
+static __attribute__((noinline)) void dw_pixel4(const int8_t *in_base, const int8_t *w_base, const dw_ctx_t *x,
+                                                int C4, int8_t *out) {
+    for (int c = 0; c < C4; c += 4) {
+        const int8_t *ip = in_base + c, *wp = w_base + c;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        if (x->bias) {
+            a0 = x->bias[c];
+            a1 = x->bias[c + 1];
+            a2 = x->bias[c + 2];
+            a3 = x->bias[c + 3];
+        }
+        {
+            const int C = x->C, nkx = x->nkx;
+            const int32_t off2 = x->off2;
+            /* Rows of three (interior) or two (border column of a 3-wide kernel) taps in assembly,
+             * as GCC 12 spills in the unrolled C: per tap two loads (unaligned LDR), four extends,
+             * four MACs; 12 live registers. */
+            if (nkx == 3) {
+                const int in_row = x->in_skip + C, w_row = x->w_skip + C; /* from the row's last tap */
+                for (int ky = x->nky; ky > 0; ky--) {
+                    int32_t xv, wv, xe, we;
+                    __asm__(DW_ASM_TAP("[%[ip]]", "[%[wp]]")
+                            DW_ASM_TAP("[%[ip], %[C]]", "[%[wp], %[C]]")
+                            "add %[ip], %[ip], %[C], lsl #1\n\t"
+                            "add %[wp], %[wp], %[C], lsl #1\n\t"
+                            DW_ASM_TAP("[%[ip]]", "[%[wp]]")
+                            DW_ASM_OPERANDS);
+                    ip += in_row;
+                    wp += w_row;
+                }
+            } else if (nkx == 2) {
+                const int in_row = x->in_skip + 2 * C, w_row = x->w_skip + 2 * C;
+                for (int ky = x->nky; ky > 0; ky--) {
+                    int32_t xv, wv, xe, we;
+                    __asm__(DW_ASM_TAP("[%[ip]]", "[%[wp]]")
+                            DW_ASM_TAP("[%[ip], %[C]]", "[%[wp], %[C]]")
+                            DW_ASM_OPERANDS);
+                    ip += in_row;
+                    wp += w_row;
+                }
+            } else {
+                for (int ky = x->nky; ky > 0; ky--) {
+                    for (int kx = nkx; kx > 0; kx--) {
+                        const int32_t xv = nn_read32(ip), wv = nn_read32(wp);
+                        ip += C;
+                        wp += C;
+                        DW_TAP(xv, wv);
+                    }
+                    ip += x->in_skip;
+                    wp += x->w_skip;
+                }
+            }
+        }
+        const int qs = x->qstep;
+        const int32_t *m = x->mult + c * qs, *sh = x->shift + c * qs;
+        const int32_t oo = x->out_off, lo = x->lo, hi = x->hi;
+        uint32_t o = (uint8_t)dw_requant(a0, m[0], sh[0], oo, lo, hi);
+        o |= (uint32_t)(uint8_t)dw_requant(a1, m[qs], sh[qs], oo, lo, hi) << 8;
+        o |= (uint32_t)(uint8_t)dw_requant(a2, m[2 * qs], sh[2 * qs], oo, lo, hi) << 16;
+        o |= (uint32_t)(uint8_t)dw_requant(a3, m[3 * qs], sh[3 * qs], oo, lo, hi) << 24;
+        nn_write32(out + c, (int32_t)o);
+    }
+}
+#undef DW_TAP
+#undef DW_ASM_TAP
+#undef DW_ASM_OPERANDS
+
+/* DSP path for depth multiplier 1: one output pixel, four channels at a time. The taps in the
+ * padding contribute (zero point + input_offset) * w = 0, so the tap window is clamped to the
+ * input instead of being tested per tap. Per tap, one word of four input channels and one of
+ * four weights: SXTAB16 (offset added) / SXTB16 give the lanes (c, c+2) and, with ROR 8,
+ * (c+1, c+3); SMLABB / SMLATT accumulate each lane into its channel. */
+static void depthwise_dsp_m1(const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output,
+                             const nn_geom_t *g, const nn_act_t *act, const nn_quant_t *q) {
+    const int32_t off = act->input_offset;
+    const int C = g->in_c; /* == out_c */
+    const int C4 = C & ~3;
+    const int row_in = g->in_w * C;
+    dw_ctx_t x = {0, 0, C, 0, 0, nn_pack_offset(off), bias, q->multiplier, q->shift, q->per_channel ? 1 : 0,
+                  act->output_offset, act->act_min, act->act_max};
+    for (int oy = 0; oy < g->out_h; oy++) {
+        const int y0 = oy * g->stride_h - g->pad_top;
+        const int ky0 = y0 < 0 ? -y0 : 0;
+        const int ky1 = y0 + g->k_h > g->in_h ? g->in_h - y0 : g->k_h;
+        for (int ox = 0; ox < g->out_w; ox++) {
+            const int x0 = ox * g->stride_w - g->pad_left;
+            const int kx0 = x0 < 0 ? -x0 : 0;
+            const int kx1 = x0 + g->k_w > g->in_w ? g->in_w - x0 : g->k_w;
+            int nky = ky1 - ky0, nkx = kx1 - kx0;
+            if (nky < 0 || nkx <= 0) nky = 0; /* window entirely in the padding */
+            if (nkx < 0) nkx = 0;
+            x.nky = nky;
+            x.nkx = nkx;
+            x.in_skip = row_in - nkx * C;
+            x.w_skip = (g->k_w - nkx) * C;
+            int8_t *out = output + (oy * g->out_w + ox) * C;
+            const int8_t *in_base = input + ((y0 + ky0) * g->in_w + x0 + kx0) * C;
+            const int8_t *w_base = weights + (ky0 * g->k_w + kx0) * C;
+            if (C4 > 0) dw_pixel4(in_base, w_base, &x, C4, out);
+            int c = C4;
+            for (; c < C; c++) { /* channels past the last group of four */
+                int32_t acc = 0;
+                const int8_t *ip = in_base + c;
+                const int8_t *wp = w_base + c;
+                for (int ky = 0; ky < nky; ky++) {
+                    for (int kx = 0; kx < nkx; kx++) {
+                        acc += (*ip + off) * *wp;
+                        ip += C;
+                        wp += C;
+                    }
+                    ip += x.in_skip;
+                    wp += x.w_skip;
+                }
+                out[c] = nn_finish(acc, bias, c, act, q);
+            }
+        }
+    }
+}
+#endif
+
 void depthwise_conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output,
                          const nn_geom_t *g, int depth_multiplier, const nn_act_t *act, const nn_quant_t *q) {
+#if defined(__ARM_FEATURE_DSP)
+    if (depth_multiplier == 1 && g->out_c == g->in_c) {
+        depthwise_dsp_m1(input, weights, bias, output, g, act, q);
+        return;
+    }
+#endif
     const int32_t off = act->input_offset;
     for (int oy = 0; oy < g->out_h; oy++) {
         for (int ox = 0; ox < g->out_w; ox++) {
