@@ -12,7 +12,10 @@ model, seed = sys.argv[1], int(sys.argv[2])
 interpreter = tflite.Interpreter(model_path=model, experimental_preserve_all_tensors=True)
 interpreter.allocate_tensors()
 detail = interpreter.get_input_details()[0]
-x = np.random.RandomState(seed).randint(-128, 128, size=detail["shape"]).astype(np.int8)
+if detail["dtype"] == np.float32:
+    x = np.random.RandomState(seed).standard_normal(size=detail["shape"]).astype(np.float32)
+else:
+    x = np.random.RandomState(seed).randint(-128, 128, size=detail["shape"]).astype(np.int8)
 interpreter.set_tensor(detail["index"], x)
 interpreter.invoke()
 outputs = {}
@@ -21,5 +24,7 @@ for op in interpreter._get_ops_details():
         value = interpreter.get_tensor(index)
         if value.dtype == np.int8:
             outputs[str(index)] = value.flatten().astype(int).tolist()
-json.dump({"input_index": int(detail["index"]), "input": x.flatten().astype(int).tolist(),
+        elif value.dtype == np.float32:
+            outputs[str(index)] = value.flatten().astype(float).tolist()
+json.dump({"input_index": int(detail["index"]), "input": x.flatten().tolist(),
            "ops": [op["op_name"] for op in interpreter._get_ops_details()], "outputs": outputs}, sys.stdout)
