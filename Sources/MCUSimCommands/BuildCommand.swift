@@ -19,7 +19,7 @@ struct BuildCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("The model (.tflite, int8 quantized).", valueName: "model.tflite"))
+    @Argument(help: ArgumentHelp("The model (.tflite, int8 quantized, or float32: quantized post-training with synthetic calibration inputs).", valueName: "model.tflite"))
     var model: String
 
     @OptionGroup var boardOption: BoardOption
@@ -29,7 +29,11 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let imported = try TFLiteImporter.load(path: model)
+        let loaded = try TFLiteImporter.load(path: model)
+        if ModelPreparation.needsQuantization(loaded) {
+            FileHandle.standardError.write(Data("mcusim: \(model) is a float32 model: quantizing to int8 with synthetic calibration inputs\n".utf8))
+        }
+        let imported = try ModelPreparation.prepare(loaded, file: model)
         let (elf, generated) = try FirmwareBuilder(toolchain: try Toolchain.locate())
             .build(model: imported, modelPath: model, board: board, directory: output)
         let image = try ELFLoader.load(path: elf)

@@ -16,7 +16,7 @@ struct CheckCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("The model (.tflite, int8 quantized).", valueName: "model.tflite"))
+    @Argument(help: ArgumentHelp("The model (.tflite, int8 quantized, or float32: quantized post-training with synthetic calibration inputs).", valueName: "model.tflite"))
     var model: String
 
     @OptionGroup var boardOption: BoardOption
@@ -30,7 +30,11 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let imported = try TFLiteImporter.load(path: model)
+        let loaded = try TFLiteImporter.load(path: model)
+        if ModelPreparation.needsQuantization(loaded) {
+            FileHandle.standardError.write(Data("mcusim: \(model) is a float32 model: quantizing to int8 with synthetic calibration inputs\n".utf8))
+        }
+        let imported = try ModelPreparation.prepare(loaded, file: model)
         let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-check-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
