@@ -9,8 +9,9 @@ public struct FirmwareBuilder: Sendable {
 
     /// Generates and compiles `model` for `board` into `directory`, with `input` as the
     /// harness input (zeros when nil). Returns the ELF path and what was generated.
-    public func build(model: Model, modelPath: String, board: Board, directory: String, input: [Int8]? = nil) throws
-        -> (elf: String, firmware: GeneratedFirmware) {
+    /// `mainSource` replaces the generated harness (e.g. an accuracy loop over embedded data).
+    public func build(model: Model, modelPath: String, board: Board, directory: String, input: [Int8]? = nil,
+                      mainSource: String? = nil) throws -> (elf: String, firmware: GeneratedFirmware) {
         guard let fw = Toolchain.firmwareDirectory() else {
             throw GeneratorError.toolchainMissing("cannot find the firmware/ folder (kernels and runtime)")
         }
@@ -23,7 +24,7 @@ public struct FirmwareBuilder: Sendable {
         }
         try write(generated.modelC, "model.c")
         try write(generated.modelH, "model.h")
-        try write(generated.mainC, "main.c")
+        try write(mainSource ?? generated.mainC, "main.c")
         try write(CodeGenerator.inputSource(input ?? [Int8](repeating: 0, count: generated.inputElements)), "input.c")
         let kernels = (try? FileManager.default.contentsOfDirectory(atPath: "\(fw)/kernels")) ?? []
         let sources = ["main.c", "model.c", "input.c"].map { "\(directory)/\($0)" }
