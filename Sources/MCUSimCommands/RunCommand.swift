@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MCUGen
 import MCUSim
 
 /// `mcusim run`: run one ELF on one board and report.
@@ -18,8 +19,8 @@ struct RunCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("The firmware ELF file (32-bit little-endian ARM executable).", valueName: "firmware.elf"))
-    var firmware: String
+    @Argument(help: ArgumentHelp("The firmware ELF file (32-bit little-endian ARM executable). Without one, mcusim builds and runs the bundled digits inference (firmware/models).", valueName: "firmware.elf"))
+    var firmware: String?
 
     @OptionGroup var boardOption: BoardOption
     @OptionGroup var reportOptions: ReportOptions
@@ -84,6 +85,15 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
+        let firmware: String
+        if let given = self.firmware {
+            firmware = given
+        } else {
+            // No firmware: the bundled digits MLP, generated and built for this board.
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-digits-\(getpid())").path
+            FileHandle.standardError.write(Data("mcusim: no firmware given: building the bundled digits inference for \(board.name)\n".utf8))
+            firmware = try BundledModel.buildDigits(board: board, directory: dir)
+        }
         let image = try ELFLoader.load(path: firmware)
         // A broken budget is bad input before anything runs.
         let limits = try budget.map { try Budget.load(path: $0) }
@@ -154,7 +164,7 @@ struct RunCommand: ParsableCommand {
         }
         if let path = collapsed { try write(CollapsedStacks.render(result.stacks, weight: w), to: path) }
         if let path = flamegraph {
-            let title = "\((firmware as NSString).lastPathComponent) on \(result.board.name): \(w == .cycles ? "cycles" : "energy (pJ)")"
+            let title = "\(((firmware ?? "digits") as NSString).lastPathComponent) on \(result.board.name): \(w == .cycles ? "cycles" : "energy (pJ)")"
             try write(FlameGraph.render(result.stacks, weight: w, title: title), to: path)
         }
         if let path = trace {

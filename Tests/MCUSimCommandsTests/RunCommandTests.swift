@@ -437,10 +437,19 @@ func parseHex(_ text: Substring) -> UInt64? {
         #expect(!outcome.stdout.contains(Self.consoleStdout), "the firmware must not run")
     }
 
-    @Test("run without a firmware argument is a usage error")
-    func missingFirmwareArgument() {
-        #expect(CLI.run(["run"]).status == 64)
-        #expect(CLI.run(["run", "--board", "max32660"]).status == 64)
+    @Test("run without a firmware argument builds and runs the bundled digits inference")
+    func missingFirmwareArgument() throws {
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("digits-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: report) }
+        #expect(CLI.run(["run", "--board", "max32660", "--quiet", "--report", report]).status == 0)
+        let data = try #require(FileManager.default.contents(atPath: report))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let regions = try #require(json["regions_of_interest"] as? [String: Any])
+        let inference = try #require(regions["inference"] as? [String: Any])
+        #expect(inference["entries"] as? Int == 1)
+        let functions = try #require(json["functions"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        // The digits MLP: two fully connected layers and a softmax, one function each.
+        #expect(functions.contains("layer00_fc") && functions.contains("layer01_fc") && functions.contains("layer02_softmax"))
     }
 
     @Test("an unknown subcommand is a usage error")
