@@ -16,7 +16,7 @@ struct CheckCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("The model (.tflite, int8 quantized, or float32: quantized post-training with synthetic calibration inputs).", valueName: "model.tflite"))
+    @Argument(help: ArgumentHelp("The model: .tflite (int8, or float32 quantized post-training with synthetic calibration inputs), or an npz topology .json whose weights are the .npz of the same name.", valueName: "model.tflite|model.json"))
     var model: String
 
     @OptionGroup var boardOption: BoardOption
@@ -30,7 +30,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let loaded = try TFLiteImporter.load(path: model)
+        let loaded = try ModelLoader.load(path: model)
         if ModelPreparation.needsQuantization(loaded) {
             FileHandle.standardError.write(Data("mcusim: \(model) is a float32 model: quantizing to int8 with synthetic calibration inputs\n".utf8))
         }

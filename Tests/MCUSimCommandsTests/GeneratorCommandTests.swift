@@ -42,3 +42,10 @@ import Testing
         #expect(MCUSimCommand.execute(["check", path]) == 65)
     }
 }
+
+extension GeneratorCommandTests {
+    @Test("check works on the digits npz + JSON model")
+    func checkDigits() {
+        #expect(MCUSimCommand.execute(["check", "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json", "--inputs", "1"]) == 0)
+    }
+}

@@ -189,3 +189,15 @@ public enum NpzImporter {
         return Model(name: json["name"] as? String ?? "model", tensors: tensors, operators: operators, inputs: [0], outputs: [current])
     }
 }
+
+/// Model files by extension: `.tflite` (TFLite flatbuffer) or `.json` (an npz topology whose
+/// weights are the `.npz` of the same name).
+public enum ModelLoader {
+    public static func load(path: String) throws -> Model {
+        if path.hasSuffix(".json") {
+            let weights = String(path.dropLast(5)) + ".npz"
+            return try NpzImporter.load(weights: weights, topology: path)
+        }
+        return try TFLiteImporter.load(path: path)
+    }
+}
