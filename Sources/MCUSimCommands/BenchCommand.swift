@@ -58,7 +58,7 @@ struct BenchCommand: ParsableCommand {
             Workload(name: "float-fir", source: "\(firmware)/speed/float_kernel.c", passes: 300),
             Workload(name: "branchy", source: "\(firmware)/speed/branchy.c", passes: 4000),
         ]
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-bench-\(getpid())").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-bench-\(getpid())-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
 

@@ -36,7 +36,7 @@ struct CheckCommand: ParsableCommand {
         }
         let imported = try ModelPreparation.prepare(loaded, file: model)
         let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-check-\(getpid())").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-check-\(getpid())-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var options = RunOptions()
         options.costTable = try? CostTable.defaultTable(library: BoardLibrary.locate())

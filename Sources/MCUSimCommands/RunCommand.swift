@@ -86,13 +86,16 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let board = try boardOption.load()
         let firmware: String
+        var temporaryBuild: String?
+        defer { if let temporaryBuild { try? FileManager.default.removeItem(atPath: temporaryBuild) } }
         if let given = self.firmware {
             firmware = given
         } else {
             // No firmware: the bundled digits MLP, generated and built for this board.
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-digits-\(getpid())").path
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-digits-\(getpid())-\(UUID().uuidString)").path
             FileHandle.standardError.write(Data("mcusim: no firmware given: building the bundled digits inference for \(board.name)\n".utf8))
             firmware = try BundledModel.buildDigits(board: board, directory: dir)
+            temporaryBuild = dir
         }
         let image = try ELFLoader.load(path: firmware)
         // A broken budget is bad input before anything runs.
