@@ -61,43 +61,6 @@ enum CLI {
     }
 }
 
-struct ToolFailure: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Runs a host tool from PATH and returns its stdout. Its stderr goes to a file rather than
-/// a second pipe, so a chatty tool cannot deadlock the read.
-func runTool(_ arguments: [String]) throws -> String {
-    let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-tool-\(UUID().uuidString)").path
-    guard FileManager.default.createFile(atPath: errPath, contents: nil) else {
-        throw ToolFailure(description: "cannot create \(errPath)")
-    }
-    defer { unlink(errPath) }
-    let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    defer { try? errHandle.close() }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = errHandle
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        throw ToolFailure(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(err.prefix(1000))")
-    }
-    return String(decoding: data, as: UTF8.self)
-}
-
-/// A fresh directory per test, so parallel tests never share files.
-func makeScratchDirectory() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-cmd-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
-
 /// The keys of the outermost JSON object in document order (JSONSerialization forgets order).
 func topLevelKeys(ofJSON text: String) -> [String] {
     var keys: [String] = []

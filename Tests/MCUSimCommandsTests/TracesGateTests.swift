@@ -9,13 +9,7 @@ import Testing
     @Test("hello on max32660 matches traces/hello-max32660.json")
     func helloMatchesTrace() throws {
         let root = FixtureBuilder.repositoryRoot
-        let make = Process()
-        make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        make.arguments = ["make", "-s", "-C", "\(root)/firmware", "BOARD=max32660"]
-        make.standardOutput = FileHandle.nullDevice
-        try make.run()
-        make.waitUntilExit()
-        #expect(make.terminationStatus == 0)
+        _ = try runTool(["make", "-s", "-C", "\(root)/firmware", "BOARD=max32660"])
         let summary = FileManager.default.temporaryDirectory.appendingPathComponent("traces-\(UUID().uuidString).md").path
         defer { try? FileManager.default.removeItem(atPath: summary) }
         let status = MCUSimCommand.execute(["gate", "\(root)/firmware/build/max32660/hello.elf", "--board", "max32660",

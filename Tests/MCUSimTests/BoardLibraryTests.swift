@@ -6,9 +6,7 @@ import MCUTestSupport
 // The board library against shared/reference/boards.md (figures repeated with their sources
 // in docs/boards.md), the `peripherals:` key of board files, and the DeclaredPeripheral model.
 
-/// Tests/MCUSimTests/BoardLibraryTests.swift -> the package root, three levels up.
-private let repoRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let repoRoot = FixtureBuilder.repositoryRoot
 private let boardsDirectory = repoRoot + "/boards"
 
 private let KiB: UInt32 = 1 << 10
@@ -300,10 +298,9 @@ private let peripheralBoard = """
 
     """
 
-/// `peripheralBoard` with one exact line replaced.
+/// `peripheralBoard` with one exact line replaced (an empty replacement deletes the line).
 private func editedPeripheral(_ line: String, _ replacement: String) -> String {
-    precondition(peripheralBoard.contains(line + "\n"), "peripheralBoard has no line '\(line)'")
-    return peripheralBoard.replacingOccurrences(of: line + "\n", with: replacement.isEmpty ? "" : replacement + "\n")
+    peripheralBoard.replacingLine(line, with: replacement)
 }
 
 struct BadPeripheral: CustomTestStringConvertible, Sendable {

@@ -1,14 +1,13 @@
 import Foundation
 import Testing
 @testable import MCUSim
+import MCUTestSupport
 
 // Board files are hand-edited, so the loader's job is mostly saying precisely what is wrong.
 // The shipped boards are checked against the figures in shared/reference/boards.md, and
 // each rejection is checked for the dotted key it blames, not only that it throws.
 
-/// Tests/MCUSimTests/BoardLoaderTests.swift -> the package root, three levels up.
-private let repoRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let repoRoot = FixtureBuilder.repositoryRoot
 private let boardsDirectory = repoRoot + "/boards"
 
 private let KiB: UInt32 = 1 << 10
@@ -52,8 +51,7 @@ private let validBoard = """
 
 /// `validBoard` with one exact line replaced (an empty replacement deletes the line).
 private func edited(_ line: String, _ replacement: String) -> String {
-    precondition(validBoard.contains(line + "\n"), "validBoard has no line '\(line)'")
-    return validBoard.replacingOccurrences(of: line + "\n", with: replacement.isEmpty ? "" : replacement + "\n")
+    validBoard.replacingLine(line, with: replacement)
 }
 
 /// A board file with one mistake, the key the error must blame and a phrase from the problem.

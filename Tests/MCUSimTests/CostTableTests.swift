@@ -1,15 +1,14 @@
 import Foundation
 import Testing
 @testable import MCUSim
+import MCUTestSupport
 
 // Energy cost tables: the shipped default against the figures in
 // shared/reference/energy-45nm.md and the documented assumptions in docs/energy.md, every
 // way a hand-edited table can be wrong (each blamed on its dotted key), resolution by name
 // and by path, and the board file's `costs:` key.
 
-/// Tests/MCUSimTests/CostTableTests.swift -> the package root, three levels up.
-private let repoRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let repoRoot = FixtureBuilder.repositoryRoot
 private let library = BoardLibrary(directory: repoRoot + "/boards")
 
 // MARK: - The default table
@@ -130,8 +129,7 @@ private let validTable = """
 
 /// `validTable` with one exact line replaced (an empty replacement deletes the line).
 private func edited(_ line: String, _ replacement: String) -> String {
-    precondition(validTable.contains(line + "\n"), "validTable has no line '\(line)'")
-    return validTable.replacingOccurrences(of: line + "\n", with: replacement.isEmpty ? "" : replacement + "\n")
+    validTable.replacingLine(line, with: replacement)
 }
 
 struct BadCostTable: CustomTestStringConvertible, Sendable {

@@ -1,53 +1,17 @@
 import Foundation
 import Testing
 @testable import MCUSim
+import MCUTestSupport
 
 // ELF loader tests run on real bytes: firmware built by arm-none-eabi-gcc, a real .o, and
 // real executables with single header fields patched. Expected values for the good image
 // come from binutils (readelf, nm), not from the loader, so the two are checked against
 // each other rather than against themselves.
 
-/// Tests/MCUSimTests/ELFLoaderTests.swift -> the package root, three levels up.
-private let repoRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let repoRoot = FixtureBuilder.repositoryRoot
 
-private struct ToolFailure: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Runs a tool found on PATH and returns its stdout; throws with stderr when it fails.
-/// stderr goes to a file, not a second pipe: reading two pipes in turn can deadlock.
-private func run(_ args: [String]) throws -> String {
-    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-stderr-\(UUID().uuidString)")
-    guard FileManager.default.createFile(atPath: errURL.path, contents: nil) else {
-        throw ToolFailure(description: "cannot create \(errURL.path)")
-    }
-    defer { try? FileManager.default.removeItem(at: errURL) }
-    let errHandle = try FileHandle(forWritingTo: errURL)
-    defer { try? errHandle.close() }
-
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = args
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = errHandle
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        throw ToolFailure(description: "\(args.joined(separator: " ")) exited \(process.terminationStatus): \(err.prefix(2000))")
-    }
-    return String(decoding: data, as: UTF8.self)
-}
-
-/// A fresh directory per test, so parallel tests never share files.
-private func makeScratch() throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-elf-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir
-}
+/// A fresh directory per test, as a URL.
+private func makeScratch() throws -> URL { URL(fileURLWithPath: try makeScratchDirectory()) }
 
 /// Builds the shipped hello example for the max32660 exactly as firmware/Makefile does, but
 /// into `dir`: `make` would write the shared firmware/build tree, which parallel tests (and
@@ -60,7 +24,7 @@ private func buildHello(in dir: URL) throws -> String {
     let cpuFlags = line.dropFirst("CPUFLAGS_max32660 :=".count).split(separator: " ").map(String.init)
     let runtime = repoRoot + "/firmware/runtime"
     let elf = dir.appendingPathComponent("hello.elf").path
-    _ = try run(["arm-none-eabi-gcc"] + cpuFlags + [
+    _ = try runTool(["arm-none-eabi-gcc"] + cpuFlags + [
         "-O2", "-ffunction-sections", "-fdata-sections", "--specs=rdimon.specs",
         "-T", runtime + "/max32660.ld", "-L", runtime, "-Wl,--gc-sections",
         "-o", elf, runtime + "/startup.c", repoRoot + "/firmware/examples/hello/main.c",
@@ -76,7 +40,7 @@ private func buildTiny(in dir: URL, output: String, flags: [String]) throws -> S
     let source = dir.appendingPathComponent("tiny.c").path
     try tinySource.write(toFile: source, atomically: true, encoding: .utf8)
     let out = dir.appendingPathComponent(output).path
-    _ = try run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb"] + flags + ["-o", out, source])
+    _ = try runTool(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb"] + flags + ["-o", out, source])
     return out
 }
 
@@ -236,14 +200,14 @@ struct ELFLoaderTests {
         #expect(image.path == path)
 
         // Entry: "  Entry point address:               0x14d" (Thumb bit kept, as in e_entry).
-        let header = try run(["arm-none-eabi-readelf", "-h", path])
+        let header = try runTool(["arm-none-eabi-readelf", "-h", path])
         let entryLine = try #require(header.split(separator: "\n").first { $0.contains("Entry point address:") })
         let entryText = try #require(entryLine.split(separator: " ").last)
         #expect(image.entry == UInt32(entryText.dropFirst(2), radix: 16))
 
         // Segments: "  LOAD  0x001000 0x00000000 0x00000000 0x07eec 0x07eec RWE 0x1000".
         let hex = { (s: Substring) -> Int in Int(s.dropFirst(2), radix: 16) ?? -1 }
-        let loads = try run(["arm-none-eabi-readelf", "-lW", path]).split(separator: "\n")
+        let loads = try runTool(["arm-none-eabi-readelf", "-lW", path]).split(separator: "\n")
             .map { $0.split(separator: " ") }
             .filter { $0.first == "LOAD" }
         #expect(loads.count >= 2, "hello has code in flash and a .data image")
@@ -259,7 +223,7 @@ struct ELFLoaderTests {
         }
 
         // main: "000001f8 000000c0 T main".
-        let nmLines: [[Substring]] = try run(["arm-none-eabi-nm", "-S", path]).split(separator: "\n")
+        let nmLines: [[Substring]] = try runTool(["arm-none-eabi-nm", "-S", path]).split(separator: "\n")
             .map { $0.split(separator: " ") }
         let nmLine = try #require(nmLines.first { $0.count == 4 && $0[3] == "main" })
         let main = try #require(image.symbols.named("main"))
@@ -269,7 +233,7 @@ struct ELFLoaderTests {
         #expect(image.symbols.describe(main.address) == "main")
         #expect(image.symbols.describe(main.address + 4) == "main+0x4")
 
-        let digest = try run(["sha256sum", path]).split(separator: " ").first.map(String.init)
+        let digest = try runTool(["sha256sum", path]).split(separator: " ").first.map(String.init)
         #expect(image.sha256 == digest)
     }
 
@@ -298,7 +262,7 @@ struct ELFLoaderTests {
             int main(void) { zeros[3] = counter; return zeros[3] + tail_const; }
             """.write(toFile: source, atomically: true, encoding: .utf8)
         let path = dir.appendingPathComponent("tail.elf").path
-        _ = try run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-nostdlib", "-nostartfiles",
+        _ = try runTool(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-nostdlib", "-nostartfiles",
                      "-Wl,-e,main", "-T", script, "-o", path, source])
         let image = try ELFLoader.load(path: path)
         #expect(image.segments.count == 4)

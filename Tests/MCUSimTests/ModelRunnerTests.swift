@@ -21,16 +21,9 @@ import Testing
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw GeneratorError.toolchainMissing("\(python) is missing: run scripts/setup.sh")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [FixtureBuilder.repositoryRoot + "/scripts/tflite_reference.py", model, String(seed)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw GeneratorError.toolchainMissing("the TFLite reference script failed for \(model)")
+        let output = try runTool([python, FixtureBuilder.repositoryRoot + "/scripts/tflite_reference.py", model, String(seed)])
+        guard let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else {
+            throw GeneratorError.toolchainMissing("the TFLite reference script printed no JSON object for \(model)")
         }
         return json
     }

@@ -1,15 +1,14 @@
 import Foundation
 import Testing
 @testable import MCUGen
+import MCUTestSupport
 
 // The TFLite importer on the MLPerf Tiny reference models in shared/fixtures/mlperf-tiny/
 // (checked against the layer lists, parameter and MAC counts of shared/reference/workloads.md),
 // and every way a handed-over file can be broken: empty, not a TFLite flatbuffer, truncated,
 // damaged, an unsupported operator, a tensor index out of range.
 
-/// Tests/MCUSimTests/TFLiteImportTests.swift -> the package root, three levels up; shared/ is its sibling.
-private let repoRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let repoRoot = FixtureBuilder.repositoryRoot
 private let fixtures = URL(fileURLWithPath: repoRoot).deletingLastPathComponent().path + "/shared/fixtures/mlperf-tiny"
 
 private func fixturePath(_ name: String) -> String { "\(fixtures)/\(name).tflite" }
