@@ -29,11 +29,7 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let loaded = try ModelLoader.load(path: model)
-        if ModelPreparation.needsQuantization(loaded) {
-            FileHandle.standardError.write(Data("mcusim: \(model) is a float32 model: quantizing to int8 with synthetic calibration inputs\n".utf8))
-        }
-        let imported = try ModelPreparation.prepare(loaded, file: model)
+        let imported = try ModelInput.load(path: model)
         let (elf, generated) = try FirmwareBuilder(toolchain: try Toolchain.locate())
             .build(model: imported, modelPath: model, board: board, directory: output)
         let image = try ELFLoader.load(path: elf)

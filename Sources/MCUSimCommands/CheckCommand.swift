@@ -30,11 +30,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let loaded = try ModelLoader.load(path: model)
-        if ModelPreparation.needsQuantization(loaded) {
-            FileHandle.standardError.write(Data("mcusim: \(model) is a float32 model: quantizing to int8 with synthetic calibration inputs\n".utf8))
-        }
-        let imported = try ModelPreparation.prepare(loaded, file: model)
+        let imported = try ModelInput.load(path: model)
         let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-check-\(getpid())-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

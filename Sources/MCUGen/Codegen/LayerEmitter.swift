@@ -3,12 +3,7 @@
 enum LayerEmitter {
     static func emit(_ op: Operator, layer: Int, model: Model, input buffer: (Int) -> String, constants: inout String,
                      scratch: inout Int, file: String) throws -> String {
-        func tensor(_ i: Int) throws -> Tensor {
-            guard let t = model.tensor(i) else {
-                throw GeneratorError.invalidModel(file: file, problem: "layer \(layer) uses tensor \(i), which does not exist")
-            }
-            return t
-        }
+        func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
         let prefix = String(format: "l%02d", layer)
         guard let outIndex = op.outputs.first else { return "" }
         let out = try tensor(outIndex)

@@ -181,6 +181,14 @@ public struct Model: Sendable, Equatable {
         index >= 0 && index < tensors.count ? tensors[index] : nil
     }
 
+    /// The tensor at `index` that layer `layer` uses; a missing one is a malformed model.
+    public func tensor(_ index: Int, usedBy layer: Int, file: String) throws -> Tensor {
+        guard let t = tensor(index) else {
+            throw GeneratorError.invalidModel(file: file, problem: "layer \(layer) uses tensor \(index), which does not exist")
+        }
+        return t
+    }
+
     /// Multiply-accumulates of one operator: CONV_2D out_elems * kh * kw * in_c;
     /// DEPTHWISE_CONV_2D out_elems * kh * kw; FULLY_CONNECTED out_elems * in_features.
     /// Pooling, ADD, RESHAPE, SOFTMAX and (de)quantization count 0 (MLPerf Tiny's convention).

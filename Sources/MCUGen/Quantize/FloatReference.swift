@@ -49,12 +49,7 @@ public enum FloatReference {
         }
         var values: Activations = [inputIndex: input]
         for (layer, op) in model.operators.enumerated() {
-            func tensor(_ i: Int) throws -> Tensor {
-                guard let t = model.tensor(i) else {
-                    throw GeneratorError.invalidModel(file: file, problem: "layer \(layer) uses tensor \(i), which does not exist")
-                }
-                return t
-            }
+            func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
             func value(_ i: Int) throws -> [Float] {
                 if let v = values[i] { return v }
                 guard let c = floats(try tensor(i)) else {

@@ -14,12 +14,7 @@ public enum ModelRunner {
         }
         var values: Activations = [inputIndex: input]
         for (layer, op) in model.operators.enumerated() {
-            func tensor(_ i: Int) throws -> Tensor {
-                guard let t = model.tensor(i) else {
-                    throw GeneratorError.invalidModel(file: file, problem: "layer \(layer) uses tensor \(i), which does not exist")
-                }
-                return t
-            }
+            func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
             func value(_ i: Int) throws -> [Int8] {
                 if let v = values[i] { return v }
                 let t = try tensor(i)

@@ -85,16 +85,7 @@ public struct SymbolTable: Sendable {
     /// The function containing `address`: inside its size, or the nearest one below
     /// when sizes are missing (hand-written assembly often has none).
     public func function(containing address: UInt32) -> FirmwareSymbol? {
-        var lo = 0, hi = functions.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if functions[mid].address <= address { lo = mid + 1 } else { hi = mid }
-        }
-        guard lo > 0 else { return nil }
-        let f = functions[lo - 1]
-        if f.size > 0 { return UInt64(address) < UInt64(f.address) + UInt64(f.size) ? f : nil }
-        // Unsized (hand-written) code: attribute to the nearest symbol below, within reason.
-        return address - f.address < 0x10000 ? f : nil
+        functionIndex(containing: address).map { functions[$0] }
     }
 
     /// Index into `functions` of the function containing `address`, or nil.
@@ -107,6 +98,7 @@ public struct SymbolTable: Sendable {
         guard lo > 0 else { return nil }
         let f = functions[lo - 1]
         if f.size > 0 { return UInt64(address) < UInt64(f.address) + UInt64(f.size) ? lo - 1 : nil }
+        // Unsized (hand-written) code: attribute to the nearest symbol below, within reason.
         return address - f.address < 0x10000 ? lo - 1 : nil
     }
 
