@@ -7,15 +7,17 @@ import MCUSim
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Generate and compile int8 inference firmware from a TFLite model.",
+        abstract: "Generate and compile int8 inference firmware from a model, dense or pruned and sparse.",
         discussion: """
-        Writes model.c, model.h, main.c and input.c to the output folder and builds firmware.elf \
-        with arm-none-eabi-gcc, the project's kernels (firmware/kernels) and runtime. Weights are \
-        const arrays in flash; activations share one arena planned by tensor liveness; each layer \
-        is a function layerNN_<op>; main runs model_run() inside the region of interest \
-        "inference", reading model_input and leaving the result in model_output. Supported today: \
-        int8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE and \
-        SOFTMAX.
+        Writes model.c, model.h, main.c and input.c to the output folder, builds firmware.elf \
+        with arm-none-eabi-gcc, the project's kernels (firmware/kernels) and runtime, and writes \
+        summary.json (flash bytes, peak arena, MACs, per-layer shapes, encodings and bytes; \
+        docs/generator.md). Weights are const arrays in flash; activations share one arena \
+        planned by tensor liveness; each layer is a function layerNN_<op>; main runs model_run() \
+        inside the region of interest "inference", reading model_input and leaving the result in \
+        model_output. With --prune the weights are pruned first, and --encoding chooses how each \
+        CONV_2D and FULLY_CONNECTED layer is stored (docs/pruning.md). Supported: int8 CONV_2D, \
+        DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE and SOFTMAX.
         """
     )
 
@@ -23,20 +25,63 @@ struct BuildCommand: ParsableCommand {
     var model: String
 
     @OptionGroup var boardOption: BoardOption
+    @OptionGroup var pruneOptions: PruneOptions
 
     @Option(name: [.short, .long], help: ArgumentHelp("Output folder.", valueName: "dir"))
     var output: String
 
     func run() throws {
         let board = try boardOption.load()
-        let imported = try ModelInput.load(path: model)
+        let compressed = try ModelInput.load(path: model, compression: try pruneOptions.compression(), board: board)
         let (elf, generated) = try FirmwareBuilder(toolchain: try Toolchain.locate())
-            .build(model: imported, modelPath: model, board: board, directory: output)
+            .build(model: compressed.model, modelPath: model, board: board, directory: output, encodings: compressed.encodings)
         let image = try ELFLoader.load(path: elf)
-        var rows = [["layer", "operator"]]
-        for layer in generated.layers { rows.append([layer.function, layer.kind.rawValue]) }
-        print(TextReport.table(rows), terminator: "")
-        print("arena \(TextReport.grouped(UInt64(generated.arenaBytes))) B, flash \(TextReport.grouped(image.flashBytes(on: board))) B, static SRAM \(TextReport.grouped(image.staticBytes(on: board, kind: .sram))) B")
+        let layers = LayerSummary.make(compressed, generated: generated)
+        let summary = BuildSummary(model: model, board: board, image: image, generated: generated, layers: layers)
+        do {
+            try summary.json.serialized().write(toFile: "\(output)/summary.json", atomically: true, encoding: .utf8)
+        } catch {
+            throw CommandError.io("\(output)/summary.json: cannot write: \(error.localizedDescription)")
+        }
+        print(ModelInput.layerTable(layers), terminator: "")
+        print("arena \(TextReport.grouped(UInt64(generated.arenaBytes))) B, flash \(TextReport.grouped(summary.flashBytes)) B, static SRAM \(TextReport.grouped(summary.staticSRAMBytes)) B, \(TextReport.grouped(UInt64(summary.macs))) MACs")
         print("firmware: \(elf)")
+    }
+}
+
+/// summary.json of `mcusim build` (schema in docs/generator.md).
+struct BuildSummary {
+    var model: String
+    var board: Board
+    var flashBytes: UInt64
+    var staticSRAMBytes: UInt64
+    var arenaBytes: Int
+    var macs: Int
+    var layers: [LayerSummary]
+
+    init(model: String, board: Board, image: FirmwareImage, generated: GeneratedFirmware, layers: [LayerSummary]) {
+        self.model = model
+        self.board = board
+        flashBytes = image.flashBytes(on: board)
+        staticSRAMBytes = image.staticBytes(on: board, kind: .sram)
+        arenaBytes = generated.arenaBytes
+        macs = layers.reduce(0) { $0 + $1.denseMACs }
+        self.layers = layers
+    }
+
+    var json: JSONValue {
+        .object([
+            ("schema", .string("mcusim.build/1")),
+            ("model", .string((model as NSString).lastPathComponent)),
+            ("board", .string(board.name)),
+            ("flash_bytes", .uint(flashBytes)),
+            ("static_sram_bytes", .uint(staticSRAMBytes)),
+            ("arena_bytes", .int(Int64(arenaBytes))),
+            ("macs", .int(Int64(macs))),
+            ("executed_macs", .int(Int64(layers.reduce(0) { $0 + $1.executedMACs }))),
+            ("weights", .int(Int64(layers.reduce(0) { $0 + $1.weights }))),
+            ("nonzeros", .int(Int64(layers.reduce(0) { $0 + $1.nonzeros }))),
+            ("layers", .array(layers.map(\.json))),
+        ])
     }
 }

@@ -51,6 +51,10 @@ public struct MCUSimCommand: ParsableCommand {
             } catch let error as CommandError {
                 printError(error.description)
                 return error.exitStatus.rawValue
+            } catch let error as PruningError {
+                printError(error.description)
+                if case .notApplicable = error { return ExitStatus.badInput.rawValue }
+                return ExitStatus.usage.rawValue
             } catch let error as GeneratorError {
                 printError(error.description)
                 // A model or toolchain problem is bad input (a model too large for the board fails at link).

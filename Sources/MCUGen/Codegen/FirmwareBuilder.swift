@@ -11,11 +11,11 @@ public struct FirmwareBuilder: Sendable {
     /// harness input (zeros when nil). Returns the ELF path and what was generated.
     /// `mainSource` replaces the generated harness (e.g. an accuracy loop over embedded data).
     public func build(model: Model, modelPath: String, board: Board, directory: String, input: [Int8]? = nil,
-                      mainSource: String? = nil) throws -> (elf: String, firmware: GeneratedFirmware) {
+                      mainSource: String? = nil, encodings: [Int: SparseEncoding] = [:]) throws -> (elf: String, firmware: GeneratedFirmware) {
         guard let fw = Toolchain.firmwareDirectory() else {
             throw GeneratorError.toolchainMissing("cannot find the firmware/ folder (kernels and runtime)")
         }
-        let generated = try CodeGenerator.generate(model, file: modelPath)
+        let generated = try CodeGenerator.generate(model, file: modelPath, encodings: encodings)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         func write(_ text: String, _ name: String) throws {
             do { try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8) } catch {
@@ -46,6 +46,7 @@ public enum ModelCheck {
         public var result: RunResult
         public var firmwareOutput: [Int8]
         public var referenceOutput: [Int8]
+        public var generated: GeneratedFirmware
     }
 
     public static func randomInput(count: Int, seed: Int) -> [Int8] {
@@ -57,12 +58,13 @@ public enum ModelCheck {
     }
 
     public static func run(model: Model, modelPath: String, board: Board, directory: String, seed: Int,
-                           builder: FirmwareBuilder, options: RunOptions) throws -> Outcome {
+                           builder: FirmwareBuilder, options: RunOptions, encodings: [Int: SparseEncoding] = [:]) throws -> Outcome {
         guard let inputTensor = model.inputs.first.flatMap(model.tensor) else {
             throw GeneratorError.invalidModel(file: modelPath, problem: "the model has no input")
         }
         let input = randomInput(count: inputTensor.elementCount, seed: seed)
-        let (elf, generated) = try builder.build(model: model, modelPath: modelPath, board: board, directory: directory, input: input)
+        let (elf, generated) = try builder.build(model: model, modelPath: modelPath, board: board, directory: directory, input: input,
+                                                     encodings: encodings)
         let image = try ELFLoader.load(path: elf)
         let machine = try Machine(board: board, image: image, options: options)
         let result = machine.run()
@@ -70,10 +72,33 @@ public enum ModelCheck {
             throw GeneratorError.invalidModel(file: modelPath, problem: "the firmware has no model_output symbol")
         }
         let output = machine.readMemory(symbol.address, count: generated.outputElements).map { Int8(bitPattern: $0) }
-        let values = try ModelRunner.run(model, input: input, file: modelPath)
+        let values = try ModelRunner.run(model, input: input, file: modelPath, encodings: encodings)
         let reference = model.operators.last?.outputs.first.flatMap { values[$0] } ?? []
         let mismatch = zip(output, reference).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         return Outcome(seed: seed, matches: result.stop.reason == .exit && mismatch == nil && output.count == reference.count,
-                       firstMismatch: mismatch, result: result, firmwareOutput: output, referenceOutput: reference)
+                       firstMismatch: mismatch, result: result, firmwareOutput: output, referenceOutput: reference,
+                       generated: generated)
+    }
+
+    /// The first layer whose output differs between firmware and reference, found by bisecting
+    /// over models cut after a layer (each cut is built and run with the same input). Assumes a
+    /// difference, once there, persists downstream. nil when every cut matches.
+    public static func firstDifferingLayer(model: Model, modelPath: String, board: Board, directory: String, seed: Int,
+                                           builder: FirmwareBuilder, options: RunOptions,
+                                           encodings: [Int: SparseEncoding] = [:]) throws -> Int? {
+        // RESHAPE outputs alias their input, so a cut must end at a layer that writes its output.
+        let cuts = model.operators.indices.filter { model.operators[$0].kind != .reshape }
+        var lo = 0, hi = cuts.count - 1
+        var found: Int?
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            var cut = model
+            cut.operators = Array(model.operators[...cuts[mid]])
+            cut.outputs = Array(model.operators[cuts[mid]].outputs.prefix(1))
+            let outcome = try run(model: cut, modelPath: modelPath, board: board, directory: directory, seed: seed,
+                                  builder: builder, options: options, encodings: encodings.filter { $0.key <= cuts[mid] })
+            if outcome.matches { lo = mid + 1 } else { found = cuts[mid]; hi = mid - 1 }
+        }
+        return found
     }
 }

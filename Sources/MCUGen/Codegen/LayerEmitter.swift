@@ -2,7 +2,7 @@
 /// exactly as the host reference (ModelRunner) computes them.
 enum LayerEmitter {
     static func emit(_ op: Operator, layer: Int, model: Model, input buffer: (Int) -> String, constants: inout String,
-                     scratch: inout Int, file: String) throws -> String {
+                     scratch: inout Int, sparseScratch: inout Int, encoding: SparseEncoding = .dense, file: String) throws -> String {
         func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
         let prefix = String(format: "l%02d", layer)
         guard let outIndex = op.outputs.first else { return "" }
@@ -27,26 +27,23 @@ enum LayerEmitter {
         case .conv2D, .depthwiseConv2D, .fullyConnected:
             let inT = try tensor(op.inputs[0]), w = try tensor(op.inputs[1])
             let bias = op.inputs.count > 2 && op.inputs[2] >= 0 ? try tensor(op.inputs[2]) : nil
-            guard let wData = w.data, w.type == .int8 else {
+            guard let wValues = w.int8Values else {
                 throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): weights must be constant int8")
             }
             let outC = out.shape.last ?? 1
-            constants += "static const int8_t \(prefix)_weights[\(wData.count)] = {\n"
-                + CArray.rows(wData.map { String(Int8(bitPattern: $0)) }) + "};\n"
+            let biasValues = bias?.int32Values
+            if encoding != .dense, op.kind != .depthwiseConv2D {
+                return try SparseEmitter.emit(op, layer: layer, model: model, weights: wValues, bias: biasValues, input: buffer,
+                                              constants: &constants, scratch: &sparseScratch, encoding: encoding, file: file)
+            }
+            constants += "static const int8_t \(prefix)_weights[\(wValues.count)] = {\n"
+                + CArray.rows(wValues.map { String($0) }) + "};\n"
             var biasName = "0"
-            if let bias, let data = bias.data, bias.type == .int32 {
-                let values = stride(from: 0, to: data.count - 3, by: 4).map {
-                    String(Int32(bitPattern: UInt32(data[$0]) | UInt32(data[$0 + 1]) << 8 | UInt32(data[$0 + 2]) << 16 | UInt32(data[$0 + 3]) << 24))
-                }
-                constants += "static const int32_t \(prefix)_bias[\(values.count)] = {\n" + CArray.rows(values) + "};\n"
+            if let biasValues {
+                constants += "static const int32_t \(prefix)_bias[\(biasValues.count)] = {\n" + CArray.rows(biasValues.map { String($0) }) + "};\n"
                 biasName = "\(prefix)_bias"
             }
-            let q = ModelRunner.quant(input: inT, weights: w, output: out, channels: outC)
-            constants += "static const int32_t \(prefix)_multiplier[\(q.multipliers.count)] = {\n" + CArray.rows(q.multipliers.map { String($0) }) + "};\n"
-            constants += "static const int32_t \(prefix)_shift[\(q.shifts.count)] = {\n" + CArray.rows(q.shifts.map { String($0) }) + "};\n\n"
-            let (lo, hi) = ModelRunner.activationRange(op.activation, out)
-            var body = "    static const nn_act_t act = { \(-ModelRunner.zeroPoint(inT)), \(ModelRunner.zeroPoint(out)), \(lo), \(hi) };\n"
-            body += "    static const nn_quant_t quant = { \(prefix)_multiplier, \(prefix)_shift, \(q.perChannel ? 1 : 0) };\n"
+            var body = requantization(prefix: prefix, input: inT, weights: w, output: out, activation: op.activation, constants: &constants)
             switch op.options {
             case let .conv2D(o):
                 let g = ModelRunner.geometry(inShape: inT.shape, outShape: out.shape, outC: outC, kH: w.shape[1], kW: w.shape[2],
@@ -71,6 +68,18 @@ enum LayerEmitter {
             break
         }
         throw GeneratorError.invalidModel(file: file, problem: "code generation does not support \(op.kind.rawValue) yet (layer \(layer))")
+    }
+
+    /// The multiplier and shift arrays, and the act and quant structs every weighted layer uses.
+    static func requantization(prefix: String, input inT: Tensor, weights w: Tensor, output out: Tensor, activation: FusedActivation,
+                               constants: inout String) -> String {
+        let q = ModelRunner.quant(input: inT, weights: w, output: out, channels: out.shape.last ?? 1)
+        constants += "static const int32_t \(prefix)_multiplier[\(q.multipliers.count)] = {\n" + CArray.rows(q.multipliers.map { String($0) }) + "};\n"
+        constants += "static const int32_t \(prefix)_shift[\(q.shifts.count)] = {\n" + CArray.rows(q.shifts.map { String($0) }) + "};\n\n"
+        let (lo, hi) = ModelRunner.activationRange(activation, out)
+        var body = "    static const nn_act_t act = { \(-ModelRunner.zeroPoint(inT)), \(ModelRunner.zeroPoint(out)), \(lo), \(hi) };\n"
+        body += "    static const nn_quant_t quant = { \(prefix)_multiplier, \(prefix)_shift, \(q.perChannel ? 1 : 0) };\n"
+        return body
     }
 
     static func geometry(_ g: KernelReference.Geometry) -> String {

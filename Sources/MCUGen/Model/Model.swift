@@ -53,6 +53,20 @@ public struct Tensor: Sendable, Equatable {
     /// Number of elements (1 for a scalar of shape []).
     public var elementCount: Int { shape.reduce(1, *) }
     public var isConstant: Bool { data != nil }
+
+    /// Constant int8 data as signed values.
+    public var int8Values: [Int8]? {
+        guard let data, type == .int8 else { return nil }
+        return data.map { Int8(bitPattern: $0) }
+    }
+
+    /// Constant int32 data (little-endian), e.g. a bias.
+    public var int32Values: [Int32]? {
+        guard let data, type == .int32 else { return nil }
+        return stride(from: 0, to: data.count - 3, by: 4).map {
+            Int32(bitPattern: UInt32(data[$0]) | UInt32(data[$0 + 1]) << 8 | UInt32(data[$0 + 2]) << 16 | UInt32(data[$0 + 3]) << 24)
+        }
+    }
 }
 
 /// Operators of the tinyML op set, named as TFLite's BuiltinOperator.

@@ -5,7 +5,10 @@ public enum ModelRunner {
     /// Every activation tensor computed, by tensor index (constants are not included).
     public typealias Activations = [Int: [Int8]]
 
-    public static func run(_ model: Model, input: [Int8], file: String = "model") throws -> Activations {
+    /// `encodings` runs the listed layers through their sparse storage (SparseLayer), as the
+    /// sparse kernels do; the others, and every layer by default, through the dense kernels.
+    public static func run(_ model: Model, input: [Int8], file: String = "model",
+                           encodings: [Int: SparseEncoding] = [:]) throws -> Activations {
         guard let inputIndex = model.inputs.first, let inputTensor = model.tensor(inputIndex) else {
             throw GeneratorError.invalidModel(file: file, problem: "the model has no input tensor")
         }
@@ -30,7 +33,7 @@ public enum ModelRunner {
                 values[outIndex] = try weighted(op, layer: layer, input: value(op.inputs[0]), inputTensor: tensor(op.inputs[0]),
                                                 weights: tensor(op.inputs[1]),
                                                 bias: op.inputs.count > 2 && op.inputs[2] >= 0 ? tensor(op.inputs[2]) : nil,
-                                                output: out, file: file)
+                                                output: out, encoding: encodings[layer] ?? .dense, file: file)
             case .averagePool2D, .maxPool2D:
                 guard case let .pool2D(o) = op.options else { throw unsupported(op, layer, file) }
                 let inT = try tensor(op.inputs[0])
@@ -101,21 +104,25 @@ public enum ModelRunner {
     }
 
     static func weighted(_ op: Operator, layer: Int, input: [Int8], inputTensor: Tensor, weights: Tensor, bias: Tensor?,
-                         output: Tensor, file: String) throws -> [Int8] {
-        guard let wData = weights.data, weights.type == .int8 else {
+                         output: Tensor, encoding: SparseEncoding = .dense, file: String) throws -> [Int8] {
+        guard let w = weights.int8Values else {
             throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): weights must be constant int8")
         }
-        let w = wData.map { Int8(bitPattern: $0) }
-        var b: [Int32]?
-        if let bias, let data = bias.data, bias.type == .int32 {
-            b = stride(from: 0, to: data.count - 3, by: 4).map {
-                Int32(bitPattern: UInt32(data[$0]) | UInt32(data[$0 + 1]) << 8 | UInt32(data[$0 + 2]) << 16 | UInt32(data[$0 + 3]) << 24)
-            }
-        }
+        let b = bias?.int32Values
         let outC = output.shape.last ?? 1
         let (lo, hi) = activationRange(op.activation, output)
         let act = KernelReference.Activation(inputOffset: -zeroPoint(inputTensor), outputOffset: zeroPoint(output), min: lo, max: hi)
         let q = quant(input: inputTensor, weights: weights, output: output, channels: outC)
+        if encoding != .dense, op.kind != .depthwiseConv2D, let rows = weights.shape.first, rows > 0 {
+            let sparse = try SparseLayer(weights: w, rows: rows, cols: w.count / rows, bias: b, inputOffset: act.inputOffset,
+                                         encoding: encoding)
+            if case let .conv2D(o) = op.options {
+                let g = geometry(inShape: inputTensor.shape, outShape: output.shape, outC: outC, kH: weights.shape[1],
+                                 kW: weights.shape[2], strideH: o.strideH, strideW: o.strideW, padding: o.padding)
+                return sparse.conv2d(input: input, geometry: g, act: act, quant: q)
+            }
+            return sparse.fullyConnected(input: input, batches: max(1, input.count / sparse.matrix.cols), act: act, quant: q)
+        }
         switch op.options {
         case let .conv2D(o):
             let g = geometry(inShape: inputTensor.shape, outShape: output.shape, outC: outC, kH: weights.shape[1],

@@ -1,0 +1,73 @@
+/// Pruning and encoding choices for one build, as `--prune`, `--sparsity` and `--encoding` give them.
+public struct CompressionOptions: Sendable, Equatable {
+    public var prune: PruningSpec?
+    public var encoding: EncodingChoice?
+    public init(prune: PruningSpec? = nil, encoding: EncodingChoice? = nil) {
+        self.prune = prune
+        self.encoding = encoding
+    }
+}
+
+/// A model ready for the code generator: int8, pruned, with an encoding per weighted layer.
+public struct CompressedModel: Sendable {
+    public var model: Model
+    /// Layers stored sparse; the others are dense.
+    public var encodings: [Int: SparseEncoding]
+    public var pruning: [LayerPruning]
+}
+
+/// The model half of `build`, `check` and `sweep`: prune (float weights before quantization,
+/// int8 weights of an int8 model), quantize when float, then choose each layer's encoding.
+public enum ModelCompression {
+    public static func prepare(_ loaded: Model, file: String, options: CompressionOptions, dsp: Bool,
+                               calibration: [[Float]]? = nil) throws -> CompressedModel {
+        var model = loaded
+        var removed: [Int: Int] = [:]
+        let isFloat = ModelPreparation.needsQuantization(loaded)
+        if let spec = options.prune, isFloat {
+            let pruned = try Pruner.prune(model, spec: spec, file: file)
+            model = pruned.model
+            removed = Dictionary(uniqueKeysWithValues: pruned.layers.map { ($0.layer, $0.removedChannels) })
+        }
+        model = try ModelPreparation.prepare(model, file: file, calibration: calibration)
+        if let spec = options.prune, !isFloat {
+            let pruned = try Pruner.prune(model, spec: spec, file: file)
+            model = pruned.model
+            removed = Dictionary(uniqueKeysWithValues: pruned.layers.map { ($0.layer, $0.removedChannels) })
+        }
+        let report = try Pruner.report(model, removed: removed, file: file)
+        var encodings: [Int: SparseEncoding] = [:]
+        if options.prune != nil || options.encoding != nil {
+            let choice = options.encoding ?? .auto
+            for layer in Pruner.prunableLayers(model) {
+                let e = try encoding(for: layer, in: model, choice: choice, strategy: options.prune?.strategy, dsp: dsp, file: file)
+                if e != .dense { encodings[layer] = e }
+            }
+        }
+        return CompressedModel(model: model, encodings: encodings, pruning: report)
+    }
+
+    static func encoding(for layer: Int, in model: Model, choice: EncodingChoice, strategy: PruningSpec.Strategy?, dsp: Bool,
+                         file: String) throws -> SparseEncoding {
+        let w = try Pruner.weightTensor(model, layer, file)
+        guard let values = w.int8Values, let rows = w.shape.first, rows > 0 else { return .dense }
+        let cols = values.count / rows
+        switch choice {
+        case .auto:
+            return EncodingSelector.choose(values, rows: rows, cols: cols, candidates: SparseEncoding.candidates(for: strategy), dsp: dsp).encoding
+        case let .fixed(e):
+            var e = e
+            if case .nm(0, 0) = e {
+                guard case let .nm(n, m) = strategy else {
+                    throw PruningError.badEncoding("nm", "give N and M (nm:N:M) unless the pruning strategy is nm:N:M")
+                }
+                e = .nm(n: n, m: m)
+            }
+            // Checks that the matrix fits the encoding (N:M groups, index range) with a clear error.
+            do { _ = try SparseMatrix.encode(values, rows: rows, cols: cols, as: e) } catch let error as PruningError {
+                throw PruningError.notApplicable(layer: layer, error.description)
+            }
+            return e
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/// How a layer's int8 weight matrix is stored and multiplied (firmware/kernels/nn_sparse.h
+/// gives the layouts; docs/pruning.md their measured costs).
+public enum SparseEncoding: Sendable, Equatable, Hashable, CustomStringConvertible {
+    case dense
+    case csr8
+    case csr16
+    case bitmask
+    /// N kept of every M columns, a 4-bit position per entry (2:4 uses 3-bit pattern codes).
+    case nm(n: Int, m: Int)
+    /// Aligned 1x4 blocks along the reduction axis.
+    case block4
+
+    public var description: String {
+        switch self {
+        case .dense: return "dense"
+        case .csr8: return "csr8"
+        case .csr16: return "csr16"
+        case .bitmask: return "bitmask"
+        case let .nm(n, m): return "nm:\(n):\(m)"
+        case .block4: return "block"
+        }
+    }
+
+    /// Every encoding `auto` may choose for a layer pruned with `strategy`.
+    public static func candidates(for strategy: PruningSpec.Strategy?) -> [SparseEncoding] {
+        var all: [SparseEncoding] = [.dense, .csr8, .csr16, .bitmask, .block4]
+        if case let .nm(n, m) = strategy { all.append(.nm(n: n, m: m)) }
+        return all
+    }
+}
+
+/// The `--encoding` choice: one encoding for every pruned layer, or `auto`.
+public enum EncodingChoice: Sendable, Equatable, CustomStringConvertible {
+    case auto
+    case fixed(SparseEncoding)
+
+    public var description: String {
+        switch self {
+        case .auto: return "auto"
+        case let .fixed(e): return e.description
+        }
+    }
+
+    public static func parse(_ text: String) throws -> EncodingChoice {
+        let lower = text.lowercased()
+        switch lower {
+        case "auto": return .auto
+        case "dense": return .fixed(.dense)
+        case "csr8", "csr": return .fixed(.csr8)
+        case "csr16": return .fixed(.csr16)
+        case "bitmask": return .fixed(.bitmask)
+        case "block", "block4": return .fixed(.block4)
+        case "nm": return .fixed(.nm(n: 0, m: 0)) // N and M from the pruning strategy
+        default:
+            let parts = lower.split(separator: ":")
+            if parts.count == 3, parts[0] == "nm", let n = Int(parts[1]), let m = Int(parts[2]), n >= 1, n < m, m <= 16 {
+                return .fixed(.nm(n: n, m: m))
+            }
+            throw PruningError.badEncoding(text, "use auto, dense, csr8, csr16, bitmask, block or nm[:N:M]")
+        }
+    }
+}

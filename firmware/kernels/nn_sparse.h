@@ -1,0 +1,78 @@
+/* mcusim_nn sparse kernels: fully connected and convolution layers whose int8 weight matrix
+ * [rows = output channels][cols = reduction length] is stored in a sparse encoding.
+ *
+ * Conventions shared by every encoding:
+ *  - the column vector x (an FC input row, or one im2col column of a convolution, OHWI order)
+ *    is int8 and is used as it is: the input offset is folded into `bias` by the generator,
+ *    bias[r] = bias_model[r] + input_offset * sum(weights of row r), which is the same int32
+ *    arithmetic as adding the offset to every input (padding taps read the zero point, so
+ *    they contribute 0);
+ *  - results are requantized exactly as the dense kernels do (nn_finish), so sparse and dense
+ *    builds of the same pruned model are bit-identical.
+ *
+ * The encodings (docs/pruning.md gives their storage cost and measured cycles):
+ *  CSR8     values[nnz], uint8 deltas[nnz]: column = previous column + delta (the first from
+ *           column 0); gaps over 255 are bridged by filler entries of value 0, delta 255.
+ *           row_count[r] = entries in row r (fillers included).
+ *  CSR16    values[nnz], uint16 columns[nnz], row_count[r].
+ *  BITMASK  uint32 mask[rows][(cols + 31) / 32] (bit j of word k = column 32k + j), values
+ *           packed row by row in column order.
+ *  NM       exactly n entries per group of m columns: values[rows][groups][n] and a 4-bit
+ *           position in the group per entry, two per byte, low nibble first.
+ *  NM24     2:4 with a 3-bit pattern code per group (0..5 = positions 01 02 03 12 13 23), two
+ *           codes per byte, low nibble first; values of groups 2k and 2k+1 interleaved as
+ *           a0 b0 a1 b1 so that SXTB16 yields each group's pair. The DSP path multiplies
+ *           each group's pair with one SMLAD against a per-column table of input pairs.
+ *  BLOCK4   aligned 1x4 blocks along the reduction axis: uint16 block columns (column / 4),
+ *           four values per block, row_count[r] = blocks in row r. Two SMLAD per block.
+ */
+#ifndef MCUSIM_NN_SPARSE_H
+#define MCUSIM_NN_SPARSE_H
+
+#include "mcusim_nn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    NN_SPARSE_CSR8 = 1,
+    NN_SPARSE_CSR16 = 2,
+    NN_SPARSE_BITMASK = 3,
+    NN_SPARSE_NM = 4,
+    NN_SPARSE_NM24 = 5,
+    NN_SPARSE_BLOCK4 = 6,
+};
+
+typedef struct {
+    int format;                 /* NN_SPARSE_* */
+    int rows, cols;             /* output channels, reduction length */
+    int n, m;                   /* NM only */
+    const int8_t *values;
+    const void *index;          /* deltas, columns, mask words, positions or codes */
+    const uint16_t *row_count;  /* CSR8, CSR16, BLOCK4 */
+    const int32_t *bias;        /* folded bias (see above); never NULL */
+} nn_sparse_t;
+
+/* Scratch in int32 words that a layer needs: the NM24 pair table (six words per group of
+ * four columns), a zero-padded copy of x when a BLOCK4 row ends in a partial block, and for
+ * convolutions the im2col column. */
+int nn_sparse_scratch_words(const nn_sparse_t *w, int conv);
+
+/* out[r] for r in 0..rows-1 from one column vector x[cols]. */
+void nn_sparse_matvec(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act,
+                      const nn_quant_t *quant, int32_t *scratch);
+
+/* input [batches][cols] -> output [batches][rows]. */
+void fully_connected_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output, int batches,
+                               const nn_act_t *act, const nn_quant_t *quant, int32_t *scratch);
+
+/* NHWC convolution with OHWI weights flattened to [out_c][k_h * k_w * in_c]. 1x1, stride 1,
+ * unpadded convolutions read each input pixel in place; others gather an im2col column. */
+void conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output, const nn_geom_t *geom,
+                      const nn_act_t *act, const nn_quant_t *quant, int32_t *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
