@@ -7,23 +7,56 @@ static const uint8_t nm24_first[6] = {0, 0, 0, 1, 1, 2};
 static const uint8_t nm24_second[6] = {1, 2, 3, 2, 3, 3};
 
 static inline int groups_of(int cols, int m) { return (cols + m - 1) / m; }
+
+/* Requantization of one accumulator with the row's parameters already in registers: the same
+ * arithmetic as nn_requantize, without its saturating case, which needs multiplier ==
+ * INT32_MIN and cannot occur (the generator's Q31 multipliers are in [2^30, 2^31)). */
+static inline int8_t requant_row(int32_t acc, int32_t mult, int left, int right, int32_t out_off, int32_t lo, int32_t hi) {
+    int32_t x = (int32_t)((uint32_t)acc << left);
+    int32_t h = (int32_t)(((int64_t)x * mult + (1LL << 30)) >> 31);
+    int32_t mask = (int32_t)((1u << right) - 1u);
+    int32_t v = (h >> right) + ((h & mask) > ((mask >> 1) + (h < 0)) ? 1 : 0) + out_off;
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+/* The requantization parameters of a layer, loaded once per call (FINISH1 / FINISH4 use them). */
+typedef struct {
+    const int32_t *mult, *shift, *bias;
+    int per_channel;
+    int32_t out_off, lo, hi;
+} row_finish_t;
+
+static inline row_finish_t row_finish(const nn_sparse_t *w, const nn_act_t *act, const nn_quant_t *q) {
+    row_finish_t f = {q->multiplier, q->shift, w->bias, q->per_channel, act->output_offset, act->act_min, act->act_max};
+    return f;
+}
+
+#define FINISH1(r)                                                                   \
+    do {                                                                             \
+        int qi_ = f.per_channel ? (r) : 0;                                           \
+        int32_t s_ = f.shift[qi_];                                                   \
+        out[r] = requant_row(acc + f.bias[r], f.mult[qi_], s_ > 0 ? s_ : 0, s_ > 0 ? 0 : -s_, f.out_off, f.lo, f.hi); \
+    } while (0)
 /* 2:4 rows hold an even number of groups, so that each row starts on a code byte. */
 static inline int nm24_group_pairs(int cols) { return (groups_of(cols, 4) + 1) / 2; }
 
 static int matvec_scratch_words(const nn_sparse_t *w) {
     int blocks = groups_of(w->cols, 4);
     switch (w->format) {
-    case NN_SPARSE_NM24: return 12 * nm24_group_pairs(w->cols);
+    case NN_SPARSE_NM24: return 48 * nm24_group_pairs(w->cols); /* pair tables for four pixels */
     case NN_SPARSE_BLOCK4: return 2 * blocks + blocks; /* widened pairs, or a padded copy */
     default: return 0;
     }
 }
 
+/* Convolutions add one im2col column and the four-pixel interleaved columns (one word per
+ * column, rounded up to whole 2:4 group pairs: padded blocks and groups read zero weights). */
 int nn_sparse_scratch_words(const nn_sparse_t *w, int conv) {
-    return matvec_scratch_words(w) + (conv ? groups_of(w->cols, 4) + 1 : 0);
+    return matvec_scratch_words(w) + (conv ? groups_of(w->cols, 4) + 1 + 8 * nm24_group_pairs(w->cols) : 0);
 }
 
 static void matvec_csr8(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q) {
+    row_finish_t f = row_finish(w, act, q);
     const int8_t *v = w->values;
     const uint8_t *d = (const uint8_t *)w->index;
     for (int r = 0; r < w->rows; r++) {
@@ -47,11 +80,12 @@ static void matvec_csr8(const nn_sparse_t *w, const int8_t *x, int8_t *out, cons
             p += *d++;
             acc += *v++ * *p;
         }
-        out[r] = nn_finish(acc, w->bias, r, act, q);
+        FINISH1(r);
     }
 }
 
 static void matvec_csr16(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q) {
+    row_finish_t f = row_finish(w, act, q);
     const int8_t *v = w->values;
     const uint16_t *col = (const uint16_t *)w->index;
     for (int r = 0; r < w->rows; r++) {
@@ -66,11 +100,12 @@ static void matvec_csr16(const nn_sparse_t *w, const int8_t *x, int8_t *out, con
             v += 4;
         }
         for (; n > 0; n--) acc += *v++ * x[*col++];
-        out[r] = nn_finish(acc, w->bias, r, act, q);
+        FINISH1(r);
     }
 }
 
 static void matvec_bitmask(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q) {
+    row_finish_t f = row_finish(w, act, q);
     const int8_t *v = w->values;
     const uint32_t *mask = (const uint32_t *)w->index;
     int words = groups_of(w->cols, 32);
@@ -85,11 +120,12 @@ static void matvec_bitmask(const nn_sparse_t *w, const int8_t *x, int8_t *out, c
                 bits &= bits - 1;
             }
         }
-        out[r] = nn_finish(acc, w->bias, r, act, q);
+        FINISH1(r);
     }
 }
 
 static void matvec_nm(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q) {
+    row_finish_t f = row_finish(w, act, q);
     const int8_t *v = w->values;
     const uint8_t *pos = (const uint8_t *)w->index;
     int groups = groups_of(w->cols, w->m), n = w->n, m = w->m;
@@ -100,7 +136,7 @@ static void matvec_nm(const nn_sparse_t *w, const int8_t *x, int8_t *out, const 
         for (int g = 0; g < groups; g++, base += m) {
             for (int i = 0; i < n; i++, e++) acc += *v++ * base[(pos[e >> 1] >> ((e & 1) * 4)) & 15];
         }
-        out[r] = nn_finish(acc, w->bias, r, act, q);
+        FINISH1(r);
     }
 }
 
@@ -125,6 +161,7 @@ static void nm24_pair_table(const int8_t *x, int cols, int32_t *t) {
 
 static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
                         int32_t *table) {
+    row_finish_t f = row_finish(w, act, q);
     nm24_pair_table(x, w->cols, table);
     const uint8_t *codes = (const uint8_t *)w->index;
     const int8_t *v = w->values;
@@ -152,7 +189,7 @@ static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, cons
             acc = __smlad(nn_sxtb16_ror8(w0), t[6 + (c >> 4)], acc);
             v += 4;
         }
-        out[r] = nn_finish(acc, w->bias, r, act, q);
+        FINISH1(r);
     }
 }
 
@@ -173,6 +210,7 @@ static void block4_widen(const int8_t *x, int cols, int32_t *t) {
 
 static void matvec_block4(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
                           int32_t *table) {
+    row_finish_t f = row_finish(w, act, q);
     block4_widen(x, w->cols, table);
     const uint16_t *col = (const uint16_t *)w->index;
     const int8_t *v = w->values;
@@ -196,12 +234,13 @@ static void matvec_block4(const nn_sparse_t *w, const int8_t *x, int8_t *out, co
             acc = __smlad(nn_sxtb16_ror8(w0), t0[1], acc);
             v += 4;
         }
-        out[r] = nn_finish(acc, w->bias, r, act, q);
+        FINISH1(r);
     }
 }
 #else
 static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
                         int32_t *scratch) {
+    row_finish_t f = row_finish(w, act, q);
     (void)scratch;
     const uint8_t *codes = (const uint8_t *)w->index;
     const int8_t *v = w->values;
@@ -215,12 +254,13 @@ static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, cons
             acc += v[0] * b0[nm24_first[c & 15]] + v[2] * b0[nm24_second[c & 15]];
             if (g + 1 < groups) acc += v[1] * b1[nm24_first[c >> 4]] + v[3] * b1[nm24_second[c >> 4]];
         }
-        out[r] = nn_finish(acc, w->bias, r, act, q);
+        FINISH1(r);
     }
 }
 
 static void matvec_block4(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
                           int32_t *scratch) {
+    row_finish_t f = row_finish(w, act, q);
     if (w->cols & 3) {
         /* A partial last block: read a zero-padded copy rather than past the input. */
         int8_t *copy = (int8_t *)scratch;
@@ -235,7 +275,7 @@ static void matvec_block4(const nn_sparse_t *w, const int8_t *x, int8_t *out, co
             const int8_t *b = x + 4 * *col++;
             acc += v[0] * b[0] + v[1] * b[1] + v[2] * b[2] + v[3] * b[3];
         }
-        out[r] = nn_finish(acc, w->bias, r, act, q);
+        FINISH1(r);
     }
 }
 #endif
@@ -258,35 +298,239 @@ void fully_connected_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t
     for (int b = 0; b < batches; b++) nn_sparse_matvec(w, input + b * w->cols, output + b * w->rows, act, quant, scratch);
 }
 
+/* ---- Four pixels at a time (convolutions) ----
+ * Each weight entry is loaded and decoded once for four output pixels: the four pixels'
+ * inputs are interleaved, xs[c] = the column-c inputs of pixels 0..3 as four bytes, so one
+ * word load brings all four and SXTB16 splits them into lanes (p0, p2) and (p1, p3). This
+ * amortizes the index decode and the row set-up, which dominate at high sparsity. */
+#if defined(__ARM_FEATURE_DSP)
+#define MAC4(wv, x4)                                                    \
+    do {                                                                \
+        int32_t xe_ = __sxtb16(x4), xo_ = nn_sxtb16_ror8(x4);           \
+        a0 = __smlabb((wv), xe_, a0);                                   \
+        a2 = __smlabt((wv), xe_, a2);                                   \
+        a1 = __smlabb((wv), xo_, a1);                                   \
+        a3 = __smlabt((wv), xo_, a3);                                   \
+    } while (0)
+#else
+#define MAC4(wv, x4)                                                    \
+    do {                                                                \
+        a0 += (wv) * (int8_t)(x4);                                      \
+        a1 += (wv) * (int8_t)((x4) >> 8);                               \
+        a2 += (wv) * (int8_t)((x4) >> 16);                              \
+        a3 += (wv) * (int8_t)((x4) >> 24);                              \
+    } while (0)
+#endif
+
+/* Bias, requantization and clamp of the four pixels' accumulators of row r. */
+#define FINISH4(r)                                                                   \
+    do {                                                                             \
+        int qi_ = f.per_channel ? (r) : 0;                                           \
+        int32_t m_ = f.mult[qi_], s_ = f.shift[qi_], b_ = f.bias[r];                 \
+        int l_ = s_ > 0 ? s_ : 0, rr_ = s_ > 0 ? 0 : -s_;                            \
+        out[r] = requant_row(a0 + b_, m_, l_, rr_, f.out_off, f.lo, f.hi);           \
+        out[stride + (r)] = requant_row(a1 + b_, m_, l_, rr_, f.out_off, f.lo, f.hi); \
+        out[2 * stride + (r)] = requant_row(a2 + b_, m_, l_, rr_, f.out_off, f.lo, f.hi); \
+        out[3 * stride + (r)] = requant_row(a3 + b_, m_, l_, rr_, f.out_off, f.lo, f.hi); \
+    } while (0)
+
+static void matvec4_csr8(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
+                         const nn_quant_t *q) {
+    row_finish_t f = row_finish(w, act, q);
+    const int8_t *v = w->values;
+    const uint8_t *d = (const uint8_t *)w->index;
+    for (int r = 0; r < w->rows; r++) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const int32_t *p = xs;
+        for (int n = w->row_count[r]; n > 0; n--) {
+            p += *d++;
+            int32_t wv = *v++, x4 = *p;
+            MAC4(wv, x4);
+        }
+        FINISH4(r);
+    }
+}
+
+static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
+                          const nn_quant_t *q) {
+    row_finish_t f = row_finish(w, act, q);
+    const int8_t *v = w->values;
+    const uint16_t *col = (const uint16_t *)w->index;
+    for (int r = 0; r < w->rows; r++) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (int n = w->row_count[r]; n > 0; n--) {
+            int32_t wv = *v++, x4 = xs[*col++];
+            MAC4(wv, x4);
+        }
+        FINISH4(r);
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+/* The four pixels' pair tables, interleaved: for group g and pattern k, four words (one per
+ * pixel) holding that pattern's two inputs as int16 lanes. SXTB16 of an interleaved column
+ * word gives pixels (0, 2), SXTB16 ROR 8 pixels (1, 3); halfword packing pairs the columns. */
+static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *t) {
+    int groups = 2 * nm24_group_pairs(cols);
+    for (int g = 0; g < groups; g++, xs += 4) {
+        int32_t e[4], o[4];
+        for (int j = 0; j < 4; j++) {
+            int32_t x4 = 4 * g + j < cols ? xs[j] : 0;
+            e[j] = __sxtb16(x4);
+            o[j] = nn_sxtb16_ror8(x4);
+        }
+        for (int k = 0; k < 6; k++, t += 4) {
+            int a = nm24_first[k], b = nm24_second[k];
+            t[0] = (int32_t)(((uint32_t)e[a] & 0xFFFFu) | (uint32_t)e[b] << 16);
+            t[1] = (int32_t)(((uint32_t)o[a] & 0xFFFFu) | (uint32_t)o[b] << 16);
+            t[2] = (int32_t)(((uint32_t)e[b] & 0xFFFF0000u) | (uint32_t)e[a] >> 16);
+            t[3] = (int32_t)(((uint32_t)o[b] & 0xFFFF0000u) | (uint32_t)o[a] >> 16);
+        }
+    }
+}
+
+static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
+                         const nn_quant_t *q, int32_t *table) {
+    row_finish_t f = row_finish(w, act, q);
+    nm24_pair_table4(xs, w->cols, table);
+    const uint8_t *codes = (const uint8_t *)w->index;
+    const int8_t *v = w->values;
+    int pairs = nm24_group_pairs(w->cols);
+    for (int r = 0; r < w->rows; r++) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const int32_t *t = table;
+        for (int k = 0; k < pairs; k++, t += 48) {
+            uint32_t c = *codes++;
+            int32_t wv = nn_read32(v);
+            v += 4;
+            int32_t we = __sxtb16(wv), wo = nn_sxtb16_ror8(wv);
+            const int32_t *e = t + 4 * (c & 15);
+            a0 = __smlad(we, e[0], a0);
+            a1 = __smlad(we, e[1], a1);
+            a2 = __smlad(we, e[2], a2);
+            a3 = __smlad(we, e[3], a3);
+            e = t + 24 + 4 * (c >> 4);
+            a0 = __smlad(wo, e[0], a0);
+            a1 = __smlad(wo, e[1], a1);
+            a2 = __smlad(wo, e[2], a2);
+            a3 = __smlad(wo, e[3], a3);
+        }
+        FINISH4(r);
+    }
+}
+#else
+static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
+                         const nn_quant_t *q, int32_t *table) {
+    (void)table;
+    row_finish_t f = row_finish(w, act, q);
+    const uint8_t *codes = (const uint8_t *)w->index;
+    const int8_t *v = w->values;
+    int pairs = nm24_group_pairs(w->cols);
+    for (int r = 0; r < w->rows; r++) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const int32_t *g = xs;
+        for (int k = 0; k < pairs; k++, v += 4, g += 8) {
+            uint32_t c = *codes++, lo = c & 15, hi = c >> 4;
+            MAC4(v[0], g[nm24_first[lo]]);
+            MAC4(v[2], g[nm24_second[lo]]);
+            MAC4(v[1], g[4 + nm24_first[hi]]);
+            MAC4(v[3], g[4 + nm24_second[hi]]);
+        }
+        FINISH4(r);
+    }
+}
+#endif
+
+static void matvec4_block4(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
+                           const nn_quant_t *q) {
+    row_finish_t f = row_finish(w, act, q);
+    const uint16_t *col = (const uint16_t *)w->index;
+    const int8_t *v = w->values;
+    for (int r = 0; r < w->rows; r++) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (int n = w->row_count[r]; n > 0; n--, v += 4) {
+            const int32_t *g = xs + 4 * *col++;
+            MAC4(v[0], g[0]);
+            MAC4(v[1], g[1]);
+            MAC4(v[2], g[2]);
+            MAC4(v[3], g[3]);
+        }
+        FINISH4(r);
+    }
+}
+
+/* The encodings with a four-pixel path (the others run pixel by pixel). */
+static int has_four_pixel_path(const nn_sparse_t *w) {
+    return w->format == NN_SPARSE_CSR8 || w->format == NN_SPARSE_CSR16 || w->format == NN_SPARSE_NM24 ||
+           w->format == NN_SPARSE_BLOCK4;
+}
+
+/* One pixel's im2col column in OHWI order; taps outside the input read the zero point. */
+static void gather_column(const int8_t *input, const nn_geom_t *g, int oy, int ox, int8_t zero_point, int8_t *dst) {
+    int y0 = oy * g->stride_h - g->pad_top, x0 = ox * g->stride_w - g->pad_left;
+    for (int ky = 0; ky < g->k_h; ky++) {
+        int y = y0 + ky;
+        for (int kx = 0; kx < g->k_w; kx++, dst += g->in_c) {
+            int xx = x0 + kx;
+            int inside = y >= 0 && y < g->in_h && xx >= 0 && xx < g->in_w;
+            if (g->in_c < 8) {
+                /* A few channels (e.g. a single-channel input): a call per tap would cost more. */
+                const int8_t *src = input + (y * g->in_w + xx) * g->in_c;
+                for (int c = 0; c < g->in_c; c++) dst[c] = inside ? src[c] : zero_point;
+            } else if (inside) {
+                memcpy(dst, input + (y * g->in_w + xx) * g->in_c, (size_t)g->in_c);
+            } else {
+                memset(dst, zero_point, (size_t)g->in_c);
+            }
+        }
+    }
+}
+
+/* xs[c] = bytes c of the four columns p0..p3, pixel i in byte i. */
+static void interleave4(const int8_t *p0, const int8_t *p1, const int8_t *p2, const int8_t *p3, int cols, uint32_t *xs) {
+    for (int c = 0; c < cols; c++) {
+        xs[c] = (uint32_t)(uint8_t)p0[c] | (uint32_t)(uint8_t)p1[c] << 8 | (uint32_t)(uint8_t)p2[c] << 16 |
+                (uint32_t)(uint8_t)p3[c] << 24;
+    }
+}
+
 void conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output, const nn_geom_t *g,
                       const nn_act_t *act, const nn_quant_t *quant, int32_t *scratch) {
     int in_place = g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
                    g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
     int8_t *column = (int8_t *)(scratch + matvec_scratch_words(w));
+    int32_t *interleaved = scratch + matvec_scratch_words(w) + groups_of(w->cols, 4) + 1;
     int8_t zero_point = (int8_t)(-act->input_offset);
-    for (int oy = 0; oy < g->out_h; oy++) {
-        for (int ox = 0; ox < g->out_w; ox++) {
-            int pixel = oy * g->out_w + ox;
-            const int8_t *x = input + pixel * g->in_c;
-            if (!in_place) {
-                /* im2col in OHWI order; taps outside the input read the zero point. */
-                int8_t *dst = column;
-                int y0 = oy * g->stride_h - g->pad_top, x0 = ox * g->stride_w - g->pad_left;
-                for (int ky = 0; ky < g->k_h; ky++) {
-                    int y = y0 + ky;
-                    for (int kx = 0; kx < g->k_w; kx++) {
-                        int xx = x0 + kx;
-                        if (y < 0 || y >= g->in_h || xx < 0 || xx >= g->in_w) {
-                            memset(dst, zero_point, (size_t)g->in_c);
-                        } else {
-                            memcpy(dst, input + (y * g->in_w + xx) * g->in_c, (size_t)g->in_c);
-                        }
-                        dst += g->in_c;
-                    }
+    int pixels = g->out_h * g->out_w, p = 0;
+    if (has_four_pixel_path(w)) {
+        for (; p + 4 <= pixels; p += 4) {
+            if (in_place) {
+                const int8_t *x = input + p * g->in_c;
+                interleave4(x, x + g->in_c, x + 2 * g->in_c, x + 3 * g->in_c, w->cols, (uint32_t *)interleaved);
+            } else {
+                /* Each pixel's im2col column, then into byte lane i of the interleaved words. */
+                for (int i = 0; i < 4; i++) {
+                    int q = p + i;
+                    gather_column(input, g, q / g->out_w, q % g->out_w, zero_point, column);
+                    uint8_t *bytes = (uint8_t *)interleaved + i;
+                    for (int c = 0; c < w->cols; c++, bytes += 4) *bytes = (uint8_t)column[c];
                 }
-                x = column;
             }
-            nn_sparse_matvec(w, x, output + pixel * g->out_c, act, quant, scratch);
+            int8_t *out = output + p * g->out_c;
+            switch (w->format) {
+            case NN_SPARSE_CSR8: matvec4_csr8(w, interleaved, out, g->out_c, act, quant); break;
+            case NN_SPARSE_CSR16: matvec4_csr16(w, interleaved, out, g->out_c, act, quant); break;
+            case NN_SPARSE_NM24: matvec4_nm24(w, interleaved, out, g->out_c, act, quant, scratch); break;
+            default: matvec4_block4(w, interleaved, out, g->out_c, act, quant); break;
+            }
         }
+    }
+    for (; p < pixels; p++) {
+        const int8_t *x = input + p * g->in_c;
+        if (!in_place) {
+            gather_column(input, g, p / g->out_w, p % g->out_w, zero_point, column);
+            x = column;
+        }
+        nn_sparse_matvec(w, x, output + p * g->out_c, act, quant, scratch);
     }
 }

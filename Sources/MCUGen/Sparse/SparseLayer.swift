@@ -20,11 +20,11 @@ public struct SparseLayer: Sendable, Equatable {
         let groups = (matrix.cols + 3) / 4
         var words = 0
         switch matrix.cFormat {
-        case 5: words = 12 * ((groups + 1) / 2)
+        case 5: words = 48 * ((groups + 1) / 2)
         case 6: words = 3 * groups
         default: words = 0
         }
-        return words + (conv ? groups + 1 : 0)
+        return words + (conv ? groups + 1 + 8 * ((groups + 1) / 2) : 0)
     }
 
     /// Host reference of fully_connected_sparse_s8.
