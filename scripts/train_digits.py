@@ -3,7 +3,8 @@
 digits with plain NumPy, and writes what mcusim's generator reads:
   firmware/models/digits_mlp.npz    float32 weights (w0 [32,64], b0, w1 [10,32], b1)
   firmware/models/digits_mlp.json   the topology
-  firmware/models/digits_data.npz   calibration images and the test split (uint8 pixels 0-16)
+  firmware/models/digits_data.npz   training, calibration and test images (uint8 pixels 0-16),
+                                    labels, and input_scale (1/16)
 Deterministic (seeded). Needs numpy and scikit-learn; the outputs are committed, so the
 project's build and tests do not need scikit-learn."""
 import json
@@ -48,5 +49,8 @@ json.dump({"name": "digits_mlp", "input": {"shape": [1, 64], "scale": scale},
                       {"op": "FULLY_CONNECTED", "weights": "w1", "bias": "b1", "activation": "NONE"},
                       {"op": "SOFTMAX"}]},
           open("firmware/models/digits_mlp.json", "w"), indent=2)
+# The data file `--data` reads: training split (for mcusim's trainer), calibration images,
+# test split, and the scale from pixels to model inputs.
 np.savez("firmware/models/digits_data.npz", calibration=xtr[:200].astype(np.uint8),
-         test_x=xte.astype(np.uint8), test_y=yte.astype(np.uint8))
+         test_x=xte.astype(np.uint8), test_y=yte.astype(np.uint8),
+         train_x=xtr.astype(np.uint8), train_y=ytr.astype(np.uint8), input_scale=np.array([scale], np.float32))

@@ -32,12 +32,19 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let compressed = try ModelInput.load(path: model, compression: try pruneOptions.compression(), board: board)
-        let (elf, generated) = try FirmwareBuilder(toolchain: try Toolchain.locate())
-            .build(model: compressed.model, modelPath: model, board: board, directory: output, encodings: compressed.encodings)
+        let (compressed, compression) = try ModelInput.load(path: model, prune: pruneOptions, board: board)
+        let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
+        let (elf, generated) = try builder.build(model: compressed.model, modelPath: model, board: board, directory: output,
+                                                 encodings: compressed.encodings)
         let image = try ELFLoader.load(path: elf)
         let layers = LayerSummary.make(compressed, generated: generated)
-        let summary = BuildSummary(model: model, board: board, image: image, generated: generated, layers: layers)
+        var summary = BuildSummary(model: model, board: board, image: image, generated: generated, layers: layers)
+        if let test = compression.data?.test, !test.isEmpty {
+            let accuracy = try AccuracyHarness.run(compressed, test: test, modelPath: model, board: board,
+                                                   directory: output + "/accuracy", builder: builder)
+            summary.accuracy = accuracy
+            FileHandle.standardError.write(Data((ModelInput.accuracyLine(accuracy) + "\n").utf8))
+        }
         do {
             try summary.json.serialized().write(toFile: "\(output)/summary.json", atomically: true, encoding: .utf8)
         } catch {
@@ -58,6 +65,7 @@ struct BuildSummary {
     var arenaBytes: Int
     var macs: Int
     var layers: [LayerSummary]
+    var accuracy: AccuracyHarness.Outcome?
 
     init(model: String, board: Board, image: FirmwareImage, generated: GeneratedFirmware, layers: [LayerSummary]) {
         self.model = model
@@ -81,6 +89,10 @@ struct BuildSummary {
             ("executed_macs", .int(Int64(layers.reduce(0) { $0 + $1.executedMACs }))),
             ("weights", .int(Int64(layers.reduce(0) { $0 + $1.weights }))),
             ("nonzeros", .int(Int64(layers.reduce(0) { $0 + $1.nonzeros }))),
+            ("accuracy", accuracy.map { a in
+                .object([("samples", .int(Int64(a.samples))), ("simulator", .double(a.simulatorAccuracy)),
+                         ("host_reference", .double(a.hostAccuracy)), ("predictions_agree", .bool(a.predictionsAgree))])
+            } ?? .null),
             ("layers", .array(layers.map(\.json))),
         ])
     }

@@ -34,7 +34,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let compressed = try ModelInput.load(path: model, compression: try pruneOptions.compression(), board: board)
+        let (compressed, compression) = try ModelInput.load(path: model, prune: pruneOptions, board: board)
         let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-check-\(getpid())-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -71,6 +71,12 @@ struct CheckCommand: ParsableCommand {
         print(TextReport.table(rows), terminator: "")
         print()
         print(ModelInput.layerTable(layers), terminator: "")
+        if let test = compression.data?.test, !test.isEmpty {
+            let accuracy = try AccuracyHarness.run(compressed, test: test, modelPath: model, board: board, directory: dir + "/accuracy",
+                                                   builder: builder, options: options)
+            print(ModelInput.accuracyLine(accuracy))
+            if !accuracy.predictionsAgree { matched = 0 }
+        }
         print("\(matched)/\(inputs) bit-exact")
         if matched != inputs { throw ExitCode(ExitStatus.checkMismatch.rawValue) }
     }

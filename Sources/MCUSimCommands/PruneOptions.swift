@@ -8,7 +8,10 @@ struct PruneOptions: ParsableArguments {
         Pruning strategy, applied to float weights before quantization or to the int8 weights \
         of an int8 model: random[:seed=N], magnitude (layer-wise), global-magnitude, structured \
         (neuron/filter L1; shrinks the layer and the next layer's inputs), nm:N:M (e.g. nm:2:4), \
-        block:HxW (e.g. block:1x4). CONV_2D and FULLY_CONNECTED weights are pruned; depthwise stay dense.
+        block:HxW (e.g. block:1x4); and, training a float model on --data: gmp[:epochs=N] (gradual \
+        magnitude, cubic schedule), imp[:rounds=N][:rewind=STEP][:epochs=N] (lottery ticket with \
+        rewinding), str[:epochs=N][:decay=X] (soft threshold reparameterization). CONV_2D and \
+        FULLY_CONNECTED weights are pruned; depthwise stay dense.
         """, valueName: "strategy"))
     var prune: String?
 
@@ -24,6 +27,12 @@ struct PruneOptions: ParsableArguments {
     @Flag(name: .long, help: "Leave the last CONV_2D/FULLY_CONNECTED layer dense.")
     var keepLastDense = false
 
+    @Option(name: .long, help: ArgumentHelp("Epochs of mask-preserving fine-tuning after a one-shot strategy (float models; needs --data with training samples).", valueName: "epochs"))
+    var finetune: Int = 0
+
+    @Option(name: .long, help: ArgumentHelp("Data .npz: train_x/train_y (training), calibration (quantization ranges; default the first 200 training samples), test_x/test_y (accuracy on the simulator), input_scale (multiplies every x). See docs/pruning.md.", valueName: "file.npz"))
+    var data: String?
+
     @Option(name: .long, help: ArgumentHelp("""
         Weight storage of CONV_2D and FULLY_CONNECTED layers: auto (the cheapest per layer by the \
         calibrated cost rule in docs/pruning.md, dense where sparse would be slower; the default \
@@ -31,14 +40,16 @@ struct PruneOptions: ParsableArguments {
         """, valueName: "encoding"))
     var encoding: String?
 
-    func compression() throws -> CompressionOptions {
+    /// The options, with the data file read for a model of `inputSize` input values.
+    func compression(inputSize: Int) throws -> CompressionOptions {
         var options = CompressionOptions()
         if let prune {
-            options.prune = try PruningSpec.parse(prune, sparsity: sparsity, allocation: allocation,
-                                                  keepFirstDense: keepFirstDense, keepLastDense: keepLastDense)
-        } else if sparsity != nil || allocation != nil || keepFirstDense || keepLastDense {
-            throw ValidationError("--sparsity, --allocation and --keep-*-dense need --prune")
+            options.prune = try PruningSpec.parse(prune, sparsity: sparsity, allocation: allocation, keepFirstDense: keepFirstDense,
+                                                  keepLastDense: keepLastDense, finetuneEpochs: finetune)
+        } else if sparsity != nil || allocation != nil || keepFirstDense || keepLastDense || finetune != 0 {
+            throw ValidationError("--sparsity, --allocation, --finetune and --keep-*-dense need --prune")
         }
+        if let data { options.data = try DataSet.load(path: data, inputSize: inputSize) }
         if let encoding { options.encoding = try EncodingChoice.parse(encoding) }
         return options
     }

@@ -1,10 +1,13 @@
 /// Pruning and encoding choices for one build, as `--prune`, `--sparsity` and `--encoding` give them.
-public struct CompressionOptions: Sendable, Equatable {
+public struct CompressionOptions: Sendable {
     public var prune: PruningSpec?
     public var encoding: EncodingChoice?
-    public init(prune: PruningSpec? = nil, encoding: EncodingChoice? = nil) {
+    /// Training, calibration and test data (`--data`).
+    public var data: DataSet?
+    public init(prune: PruningSpec? = nil, encoding: EncodingChoice? = nil, data: DataSet? = nil) {
         self.prune = prune
         self.encoding = encoding
+        self.data = data
     }
 }
 
@@ -25,11 +28,22 @@ public enum ModelCompression {
         var removed: [Int: Int] = [:]
         let isFloat = ModelPreparation.needsQuantization(loaded)
         if let spec = options.prune, isFloat {
-            let pruned = try Pruner.prune(model, spec: spec, file: file)
-            model = pruned.model
-            removed = Dictionary(uniqueKeysWithValues: pruned.layers.map { ($0.layer, $0.removedChannels) })
+            if spec.strategy.needsTraining {
+                model = try TrainingPruner.prune(model, spec: spec, data: try trainingData(options, spec, file), file: file)
+            } else {
+                let pruned = try Pruner.prune(model, spec: spec, file: file)
+                model = pruned.model
+                removed = Dictionary(uniqueKeysWithValues: pruned.layers.map { ($0.layer, $0.removedChannels) })
+                if spec.finetuneEpochs > 0 {
+                    model = try TrainingPruner.finetune(model, epochs: spec.finetuneEpochs, data: try trainingData(options, spec, file), file: file)
+                }
+            }
         }
-        model = try ModelPreparation.prepare(model, file: file, calibration: calibration)
+        if let spec = options.prune, !isFloat, spec.strategy.needsTraining || spec.finetuneEpochs > 0 {
+            throw GeneratorError.invalidModel(file: file, problem: "\(spec) trains, and training needs a float32 model (this one is int8)")
+        }
+        let calibrationInputs = calibration ?? options.data.flatMap { $0.calibration.isEmpty ? nil : $0.calibration }
+        model = try ModelPreparation.prepare(model, file: file, calibration: calibrationInputs)
         if let spec = options.prune, !isFloat {
             let pruned = try Pruner.prune(model, spec: spec, file: file)
             model = pruned.model
@@ -45,6 +59,13 @@ public enum ModelCompression {
             }
         }
         return CompressedModel(model: model, encodings: encodings, pruning: report)
+    }
+
+    static func trainingData(_ options: CompressionOptions, _ spec: PruningSpec, _ file: String) throws -> DataSet {
+        guard let data = options.data, !data.train.isEmpty else {
+            throw GeneratorError.invalidModel(file: file, problem: "\(spec)\(spec.finetuneEpochs > 0 ? " with --finetune" : "") needs training data: --data FILE with train_x and train_y")
+        }
+        return data
     }
 
     static func encoding(for layer: Int, in model: Model, choice: EncodingChoice, strategy: PruningSpec.Strategy?, dsp: Bool,

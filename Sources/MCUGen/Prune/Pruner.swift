@@ -98,7 +98,8 @@ public enum Pruner {
                 }
                 return smallestMask(magnitudes[i], prune: prune)
             }
-        case .structured:
+        case .structured, .gmp, .imp, .str:
+            // Structured removes channels instead; the training strategies prune in TrainingPruner.
             return magnitudes.map { [Bool](repeating: true, count: $0.count) }
         }
     }

@@ -15,6 +15,22 @@ public struct PruningSpec: Sendable, Equatable, CustomStringConvertible {
         case nm(n: Int, m: Int)
         /// Whole H x W tiles of the [out][reduction] weight matrix, by tile L1 norm.
         case block(h: Int, w: Int)
+        /// Gradual magnitude pruning during training (Zhu & Gupta's cubic schedule).
+        case gmp(epochs: Int)
+        /// Iterative magnitude pruning with rewinding (the lottery-ticket procedure): `rounds`
+        /// rounds of `epochs` epochs; surviving weights rewind to training step `rewind`
+        /// (0: the initialization).
+        case imp(rounds: Int, rewind: Int, epochs: Int)
+        /// Soft-threshold reparameterization: a learned threshold per layer, weight decay `decay`.
+        case str(epochs: Int, decay: Double)
+
+        /// Needs training data (`--data` with train_x and train_y) and a float model.
+        public var needsTraining: Bool {
+            switch self {
+            case .gmp, .imp, .str: return true
+            default: return false
+            }
+        }
     }
 
     /// How a global budget is split across layers.
@@ -33,14 +49,17 @@ public struct PruningSpec: Sendable, Equatable, CustomStringConvertible {
     public var allocation: Allocation
     public var keepFirstDense: Bool
     public var keepLastDense: Bool
+    /// Epochs of mask-preserving fine-tuning after pruning (`--finetune`).
+    public var finetuneEpochs: Int
 
     public init(strategy: Strategy, sparsity: Double, allocation: Allocation? = nil, keepFirstDense: Bool = false,
-                keepLastDense: Bool = false) {
+                keepLastDense: Bool = false, finetuneEpochs: Int = 0) {
         self.strategy = strategy
         self.sparsity = sparsity
         self.allocation = allocation ?? (strategy == .globalMagnitude ? .global : .uniform)
         self.keepFirstDense = keepFirstDense
         self.keepLastDense = keepLastDense
+        self.finetuneEpochs = finetuneEpochs
     }
 
     public var description: String {
@@ -51,16 +70,16 @@ public struct PruningSpec: Sendable, Equatable, CustomStringConvertible {
         case .structured: return "structured"
         case let .nm(n, m): return "nm:\(n):\(m)"
         case let .block(h, w): return "block:\(h)x\(w)"
+        case let .gmp(epochs): return "gmp:epochs=\(epochs)"
+        case let .imp(rounds, rewind, epochs): return "imp:rounds=\(rounds):rewind=\(rewind):epochs=\(epochs)"
+        case let .str(epochs, decay): return "str:epochs=\(epochs):decay=\(decay)"
         }
     }
-
-    /// Strategies that need a training loop (not built yet): named so that the error says so.
-    static let trainingStrategies: Set<String> = ["gmp", "imp", "str"]
 
     /// Parses `STRATEGY[:PARAMS]`. `sparsity` is required except for N:M, whose sparsity is
     /// 1 - N/M (a given one must agree). Errors are one line, for the user.
     public static func parse(_ text: String, sparsity: Double?, allocation: Allocation? = nil, keepFirstDense: Bool = false,
-                             keepLastDense: Bool = false) throws -> PruningSpec {
+                             keepLastDense: Bool = false, finetuneEpochs: Int = 0) throws -> PruningSpec {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let name = parts[0].lowercased()
         let params = Array(parts.dropFirst())
@@ -93,11 +112,25 @@ public struct PruningSpec: Sendable, Equatable, CustomStringConvertible {
                 throw fail("write block:HxW with tiles of 2 to 4096 weights, e.g. block:1x4")
             }
             strategy = .block(h: dims[0], w: dims[1])
-        default:
-            if trainingStrategies.contains(name) {
-                throw fail("\(name) is a training-based strategy, and mcusim has no trainer yet; use random, magnitude, global-magnitude, structured, nm:N:M or block:HxW")
+        case "gmp", "imp", "str":
+            var values: [String: Double] = [:]
+            let allowed: [String: ClosedRange<Double>] = name == "gmp" ? ["epochs": 1...1000]
+                : name == "imp" ? ["rounds": 1...50, "rewind": 0...1_000_000, "epochs": 1...1000]
+                : ["epochs": 1...1000, "decay": 0...1]
+            for p in params {
+                let kv = p.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2, let range = allowed[kv[0]], let v = Double(kv[1]), range.contains(v) else {
+                    throw fail("\(name) takes \(allowed.keys.sorted().map { "\($0)=N" }.joined(separator: ", ")) within range, not '\(p)'")
+                }
+                values[kv[0]] = v
             }
-            throw fail("unknown strategy; use random, magnitude, global-magnitude, structured, nm:N:M or block:HxW")
+            switch name {
+            case "gmp": strategy = .gmp(epochs: Int(values["epochs"] ?? 30))
+            case "imp": strategy = .imp(rounds: Int(values["rounds"] ?? 4), rewind: Int(values["rewind"] ?? 0), epochs: Int(values["epochs"] ?? 15))
+            default: strategy = .str(epochs: Int(values["epochs"] ?? 30), decay: values["decay"] ?? 5e-4)
+            }
+        default:
+            throw fail("unknown strategy; use random, magnitude, global-magnitude, structured, nm:N:M, block:HxW, gmp, imp or str")
         }
         var s: Double
         if case let .nm(n, m) = strategy {
@@ -115,8 +148,9 @@ public struct PruningSpec: Sendable, Equatable, CustomStringConvertible {
         if allocation == .erk, strategy != .globalMagnitude, !isRandom(strategy) {
             throw fail("ERK allocation applies to global-magnitude and random")
         }
+        guard finetuneEpochs >= 0, finetuneEpochs <= 1000 else { throw fail("--finetune must be 0 to 1000 epochs") }
         return PruningSpec(strategy: strategy, sparsity: s, allocation: allocation, keepFirstDense: keepFirstDense,
-                           keepLastDense: keepLastDense)
+                           keepLastDense: keepLastDense, finetuneEpochs: finetuneEpochs)
     }
 
     static func isRandom(_ s: Strategy) -> Bool {
