@@ -6,7 +6,7 @@ import Foundation
 public enum FloatReference {
     public typealias Activations = [Int: [Float]]
 
-    static func floats(_ t: Tensor) -> [Float]? {
+    public static func floats(_ t: Tensor) -> [Float]? {
         guard let data = t.data else { return nil }
         switch t.type {
         case .float32:
