@@ -22,7 +22,9 @@ public enum GeneratorError: Error, CustomStringConvertible {
                 let what = overflow.components(separatedBy: ": ").last ?? overflow
                 return "the firmware does not fit the board: \(what)"
             }
-            let first = lines.first(where: { $0.contains("error") }) ?? lines.first ?? "no output"
+            // The compiler's or linker's own message, not collect2's summary of it.
+            let first = lines.first(where: { $0.contains("undefined reference") || $0.contains(": error:") && !$0.hasPrefix("collect2") })
+                ?? lines.first(where: { $0.contains("error") }) ?? lines.first ?? "no output"
             return "arm-none-eabi-gcc failed: \(first) (command: \(command.prefix(200))...)"
         case let .malformedModel(file, problem):
             return "\(file): malformed model: \(problem)"

@@ -11,12 +11,15 @@ static inline int groups_of(int cols, int m) { return (cols + m - 1) / m; }
 /* Requantization of one accumulator with the row's parameters already in registers: the same
  * arithmetic as nn_requantize, without its saturating case, which needs multiplier ==
  * INT32_MIN and cannot occur (the generator's Q31 multipliers are in [2^30, 2^31)). */
-static inline int8_t requant_row(int32_t acc, int32_t mult, int left, int right, int32_t out_off, int32_t lo, int32_t hi) {
+static inline int32_t requant_row(int32_t acc, int32_t mult, int left, int right, int32_t mask, int32_t half,
+                                  int32_t out_off, int32_t lo, int32_t hi) {
     int32_t x = (int32_t)((uint32_t)acc << left);
     int32_t h = (int32_t)(((int64_t)x * mult + (1LL << 30)) >> 31);
-    int32_t mask = (int32_t)((1u << right) - 1u);
-    int32_t v = (h >> right) + ((h & mask) > ((mask >> 1) + (h < 0)) ? 1 : 0) + out_off;
-    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+    /* Rounding divide by 2^right, ties away from zero: +1 when the remainder exceeds half
+     * (half + 1 for negative h); `mask` and `half` are the row's (2^right - 1) and its half. */
+    int32_t v = (h >> right) + ((h & mask) > half + (int32_t)((uint32_t)h >> 31)) + out_off;
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v; /* in [lo, hi], within int8: the store truncates nothing */
 }
 
 /* The requantization parameters of a layer, loaded once per call (FINISH1 / FINISH4 use them). */
@@ -31,12 +34,21 @@ static inline row_finish_t row_finish(const nn_sparse_t *w, const nn_act_t *act,
     return f;
 }
 
+/* A row's requantization parameters: multiplier, left and right shifts, rounding mask. */
+#define ROW_PARAMS(r)                                                                \
+    int qi_ = f.per_channel ? (r) : 0;                                               \
+    int32_t m_ = f.mult[qi_], s_ = f.shift[qi_], b_ = f.bias[r];                     \
+    int l_ = s_ > 0 ? s_ : 0, rr_ = s_ > 0 ? 0 : -s_;                                \
+    int32_t mask_ = (int32_t)((1u << rr_) - 1u), half_ = mask_ >> 1
+
+#define REQUANT(acc) requant_row((acc) + b_, m_, l_, rr_, mask_, half_, f.out_off, f.lo, f.hi)
+
 #define FINISH1(r)                                                                   \
     do {                                                                             \
-        int qi_ = f.per_channel ? (r) : 0;                                           \
-        int32_t s_ = f.shift[qi_];                                                   \
-        out[r] = requant_row(acc + f.bias[r], f.mult[qi_], s_ > 0 ? s_ : 0, s_ > 0 ? 0 : -s_, f.out_off, f.lo, f.hi); \
+        ROW_PARAMS(r);                                                               \
+        out[r] = (int8_t)REQUANT(acc);                                                       \
     } while (0)
+
 /* 2:4 rows hold an even number of groups, so that each row starts on a code byte. */
 static inline int nm24_group_pairs(int cols) { return (groups_of(cols, 4) + 1) / 2; }
 
@@ -135,6 +147,27 @@ static void matvec_nm(const nn_sparse_t *w, const int8_t *x, int8_t *out, const 
         const int8_t *base = x;
         for (int g = 0; g < groups; g++, base += m) {
             for (int i = 0; i < n; i++, e++) acc += *v++ * base[(pos[e >> 1] >> ((e & 1) * 4)) & 15];
+        }
+        FINISH1(r);
+    }
+}
+
+/* 2:4 without a pair table: each code's two positions from the tables above (cores without
+ * SMLAD; on the DSP path the pair table measured faster even for a 12-row layer). */
+static __attribute__((unused)) void matvec_nm24_direct(const nn_sparse_t *w, const int8_t *x, int8_t *out,
+                                                       const nn_act_t *act, const nn_quant_t *q) {
+    row_finish_t f = row_finish(w, act, q);
+    const uint8_t *codes = (const uint8_t *)w->index;
+    const int8_t *v = w->values;
+    int pairs = nm24_group_pairs(w->cols), groups = groups_of(w->cols, 4);
+    for (int r = 0; r < w->rows; r++) {
+        int32_t acc = 0;
+        for (int k = 0; k < pairs; k++, v += 4) {
+            uint32_t c = *codes++;
+            int g = 2 * k;
+            const int8_t *b0 = x + 4 * g, *b1 = b0 + 4;
+            acc += v[0] * b0[nm24_first[c & 15]] + v[2] * b0[nm24_second[c & 15]];
+            if (g + 1 < groups) acc += v[1] * b1[nm24_first[c >> 4]] + v[3] * b1[nm24_second[c >> 4]];
         }
         FINISH1(r);
     }
@@ -240,22 +273,8 @@ static void matvec_block4(const nn_sparse_t *w, const int8_t *x, int8_t *out, co
 #else
 static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
                         int32_t *scratch) {
-    row_finish_t f = row_finish(w, act, q);
     (void)scratch;
-    const uint8_t *codes = (const uint8_t *)w->index;
-    const int8_t *v = w->values;
-    int pairs = nm24_group_pairs(w->cols), groups = groups_of(w->cols, 4);
-    for (int r = 0; r < w->rows; r++) {
-        int32_t acc = 0;
-        for (int k = 0; k < pairs; k++, v += 4) {
-            uint32_t c = *codes++;
-            int g = 2 * k;
-            const int8_t *b0 = x + 4 * g, *b1 = b0 + 4;
-            acc += v[0] * b0[nm24_first[c & 15]] + v[2] * b0[nm24_second[c & 15]];
-            if (g + 1 < groups) acc += v[1] * b1[nm24_first[c >> 4]] + v[3] * b1[nm24_second[c >> 4]];
-        }
-        FINISH1(r);
-    }
+    matvec_nm24_direct(w, x, out, act, q);
 }
 
 static void matvec_block4(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
@@ -325,14 +344,24 @@ void fully_connected_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t
 /* Bias, requantization and clamp of the four pixels' accumulators of row r. */
 #define FINISH4(r)                                                                   \
     do {                                                                             \
-        int qi_ = f.per_channel ? (r) : 0;                                           \
-        int32_t m_ = f.mult[qi_], s_ = f.shift[qi_], b_ = f.bias[r];                 \
-        int l_ = s_ > 0 ? s_ : 0, rr_ = s_ > 0 ? 0 : -s_;                            \
-        out[r] = requant_row(a0 + b_, m_, l_, rr_, f.out_off, f.lo, f.hi);           \
-        out[stride + (r)] = requant_row(a1 + b_, m_, l_, rr_, f.out_off, f.lo, f.hi); \
-        out[2 * stride + (r)] = requant_row(a2 + b_, m_, l_, rr_, f.out_off, f.lo, f.hi); \
-        out[3 * stride + (r)] = requant_row(a3 + b_, m_, l_, rr_, f.out_off, f.lo, f.hi); \
+        int32_t acc4_[4] = {a0, a1, a2, a3};                                         \
+        finish_row4(acc4_, &f, (r), out + (r), stride);                              \
     } while (0)
+
+/* Out of line, so that the four requantizations get every register instead of competing with
+ * the row loop's pointers and accumulators (inlined, GCC 12 spills them). */
+static __attribute__((noinline)) void finish_row4(const int32_t acc[4], const row_finish_t *fp, int r, int8_t *out,
+                                                  int stride) {
+    row_finish_t f = *fp;
+    ROW_PARAMS(r);
+    int32_t y0 = REQUANT(acc[0]), y1 = REQUANT(acc[1]), y2 = REQUANT(acc[2]), y3 = REQUANT(acc[3]);
+    out[0] = (int8_t)y0;
+    out += stride;
+    out[0] = (int8_t)y1;
+    out += stride;
+    out[0] = (int8_t)y2;
+    out[stride] = (int8_t)y3;
+}
 
 static void matvec4_csr8(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
                          const nn_quant_t *q) {
@@ -372,20 +401,27 @@ static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, 
  * word gives pixels (0, 2), SXTB16 ROR 8 pixels (1, 3); halfword packing pairs the columns. */
 static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *t) {
     int groups = 2 * nm24_group_pairs(cols);
-    for (int g = 0; g < groups; g++, xs += 4) {
-        int32_t e[4], o[4];
-        for (int j = 0; j < 4; j++) {
-            int32_t x4 = 4 * g + j < cols ? xs[j] : 0;
-            e[j] = __sxtb16(x4);
-            o[j] = nn_sxtb16_ror8(x4);
-        }
-        for (int k = 0; k < 6; k++, t += 4) {
-            int a = nm24_first[k], b = nm24_second[k];
-            t[0] = (int32_t)(((uint32_t)e[a] & 0xFFFFu) | (uint32_t)e[b] << 16);
-            t[1] = (int32_t)(((uint32_t)o[a] & 0xFFFFu) | (uint32_t)o[b] << 16);
-            t[2] = (int32_t)(((uint32_t)e[b] & 0xFFFF0000u) | (uint32_t)e[a] >> 16);
-            t[3] = (int32_t)(((uint32_t)o[b] & 0xFFFF0000u) | (uint32_t)o[a] >> 16);
-        }
+    for (int g = 0; g < groups; g++, xs += 4, t += 24) {
+        int c = 4 * g;
+        int32_t x0 = xs[0], x1 = c + 1 < cols ? xs[1] : 0, x2 = c + 2 < cols ? xs[2] : 0, x3 = c + 3 < cols ? xs[3] : 0;
+        if (c >= cols) x0 = 0;
+        /* Lanes (pixel 0, pixel 2) and (pixel 1, pixel 3) of each column. */
+        uint32_t e0 = (uint32_t)__sxtb16(x0), e1 = (uint32_t)__sxtb16(x1), e2 = (uint32_t)__sxtb16(x2), e3 = (uint32_t)__sxtb16(x3);
+        uint32_t o0 = (uint32_t)nn_sxtb16_ror8(x0), o1 = (uint32_t)nn_sxtb16_ror8(x1);
+        uint32_t o2 = (uint32_t)nn_sxtb16_ror8(x2), o3 = (uint32_t)nn_sxtb16_ror8(x3);
+/* Pattern k keeps columns a and b: pixel 0, 1, 2, 3 words (column a low, column b high). */
+#define PAIR(k, ea, eb, oa, ob)                                                      \
+        t[4 * (k)] = (int32_t)((ea & 0xFFFFu) | eb << 16);                           \
+        t[4 * (k) + 1] = (int32_t)((oa & 0xFFFFu) | ob << 16);                       \
+        t[4 * (k) + 2] = (int32_t)((eb & 0xFFFF0000u) | ea >> 16);                   \
+        t[4 * (k) + 3] = (int32_t)((ob & 0xFFFF0000u) | oa >> 16)
+        PAIR(0, e0, e1, o0, o1);
+        PAIR(1, e0, e2, o0, o2);
+        PAIR(2, e0, e3, o0, o3);
+        PAIR(3, e1, e2, o1, o2);
+        PAIR(4, e1, e3, o1, o3);
+        PAIR(5, e2, e3, o2, o3);
+#undef PAIR
     }
 }
 
@@ -399,22 +435,45 @@ static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
     for (int r = 0; r < w->rows; r++) {
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         const int32_t *t = table;
-        for (int k = 0; k < pairs; k++, t += 48) {
-            uint32_t c = *codes++;
-            int32_t wv = nn_read32(v);
-            v += 4;
-            int32_t we = __sxtb16(wv), wo = nn_sxtb16_ror8(wv);
-            const int32_t *e = t + 4 * (c & 15);
-            a0 = __smlad(we, e[0], a0);
-            a1 = __smlad(we, e[1], a1);
-            a2 = __smlad(we, e[2], a2);
-            a3 = __smlad(we, e[3], a3);
-            e = t + 24 + 4 * (c >> 4);
-            a0 = __smlad(wo, e[0], a0);
-            a1 = __smlad(wo, e[1], a1);
-            a2 = __smlad(wo, e[2], a2);
-            a3 = __smlad(wo, e[3], a3);
-        }
+        int n = pairs;
+        uint32_t c, wv, e, wx, x;
+        /* Per group pair: its code byte and four value bytes; for each group, the pattern's
+         * four pixel words from the table (group 0 at t + code * 16, group 1 at t + 96 +
+         * code * 16) and four SMLAD. In assembly because it needs 13 registers and GCC 12
+         * spills two accumulators from the C version. */
+        __asm__ volatile(
+            "1:\n\t"
+            "ldrb    %[c], [%[codes]], #1\n\t"
+            "ldr     %[wv], [%[v]], #4\n\t"
+            "and     %[e], %[c], #15\n\t"
+            "add     %[e], %[t], %[e], lsl #4\n\t"
+            "sxtb16  %[wx], %[wv]\n\t"
+            "ldr     %[x], [%[e]]\n\t"
+            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
+            "ldr     %[x], [%[e], #4]\n\t"
+            "smlad   %[a1], %[wx], %[x], %[a1]\n\t"
+            "ldr     %[x], [%[e], #8]\n\t"
+            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
+            "ldr     %[x], [%[e], #12]\n\t"
+            "smlad   %[a3], %[wx], %[x], %[a3]\n\t"
+            "lsr     %[c], %[c], #4\n\t"
+            "add     %[e], %[t], %[c], lsl #4\n\t"
+            "sxtb16  %[wx], %[wv], ror #8\n\t"
+            "ldr     %[x], [%[e], #96]\n\t"
+            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
+            "ldr     %[x], [%[e], #100]\n\t"
+            "smlad   %[a1], %[wx], %[x], %[a1]\n\t"
+            "ldr     %[x], [%[e], #104]\n\t"
+            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
+            "ldr     %[x], [%[e], #108]\n\t"
+            "smlad   %[a3], %[wx], %[x], %[a3]\n\t"
+            "add     %[t], %[t], #192\n\t"
+            "subs    %[n], %[n], #1\n\t"
+            "bne     1b\n\t"
+            : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [n] "+r"(n), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
+              [a3] "+r"(a3), [c] "=&r"(c), [wv] "=&r"(wv), [e] "=&r"(e), [wx] "=&r"(wx), [x] "=&r"(x)
+            :
+            : "cc", "memory");
         FINISH4(r);
     }
 }
@@ -465,24 +524,23 @@ static int has_four_pixel_path(const nn_sparse_t *w) {
            w->format == NN_SPARSE_BLOCK4;
 }
 
-/* One pixel's im2col column in OHWI order; taps outside the input read the zero point. */
+/* One pixel's im2col column in OHWI order; taps outside the input read the zero point. The
+ * taps of one kernel row are contiguous in NHWC, so each row is one copy of its in-bounds span
+ * and fills for the padded ends. */
 static void gather_column(const int8_t *input, const nn_geom_t *g, int oy, int ox, int8_t zero_point, int8_t *dst) {
     int y0 = oy * g->stride_h - g->pad_top, x0 = ox * g->stride_w - g->pad_left;
-    for (int ky = 0; ky < g->k_h; ky++) {
+    int lo = x0 < 0 ? -x0 : 0, hi = x0 + g->k_w > g->in_w ? g->in_w - x0 : g->k_w; /* in-bounds taps [lo, hi) */
+    if (hi < lo) hi = lo;
+    int row = g->k_w * g->in_c;
+    for (int ky = 0; ky < g->k_h; ky++, dst += row) {
         int y = y0 + ky;
-        for (int kx = 0; kx < g->k_w; kx++, dst += g->in_c) {
-            int xx = x0 + kx;
-            int inside = y >= 0 && y < g->in_h && xx >= 0 && xx < g->in_w;
-            if (g->in_c < 8) {
-                /* A few channels (e.g. a single-channel input): a call per tap would cost more. */
-                const int8_t *src = input + (y * g->in_w + xx) * g->in_c;
-                for (int c = 0; c < g->in_c; c++) dst[c] = inside ? src[c] : zero_point;
-            } else if (inside) {
-                memcpy(dst, input + (y * g->in_w + xx) * g->in_c, (size_t)g->in_c);
-            } else {
-                memset(dst, zero_point, (size_t)g->in_c);
-            }
+        if (y < 0 || y >= g->in_h) {
+            memset(dst, zero_point, (size_t)row);
+            continue;
         }
+        if (lo > 0) memset(dst, zero_point, (size_t)(lo * g->in_c));
+        memcpy(dst + lo * g->in_c, input + (y * g->in_w + x0 + lo) * g->in_c, (size_t)((hi - lo) * g->in_c));
+        if (hi < g->k_w) memset(dst + hi * g->in_c, zero_point, (size_t)((g->k_w - hi) * g->in_c));
     }
 }
 
