@@ -127,6 +127,10 @@ void add_s8(const int8_t *input1, const int8_t *input2, int8_t *output, int size
 void softmax_s8(const int8_t *input, int8_t *output, int rows, int row_size, int32_t input_multiplier,
                 int32_t input_left_shift, int32_t diff_min);
 
+/* The same with exp of each difference looked up: exp_table[d] for difference -d, d in 0..255
+ * (0 below diff_min), as the generator computes it from the parameters above. */
+void softmax_s8_table(const int8_t *input, int8_t *output, int rows, int row_size, const int32_t *exp_table);
+
 #ifdef __cplusplus
 }
 #endif

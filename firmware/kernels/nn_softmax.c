@@ -104,3 +104,29 @@ void softmax_s8(const int8_t *input, int8_t *output, int rows, int row_size, int
         }
     }
 }
+
+/* The same softmax with exp looked up: exp_table[d] is exp_on_negative_values of the scaled
+ * difference -d (0 where -d < diff_min), computed by the generator from the layer's parameters.
+ * Each element then costs a load instead of two polynomial evaluations. */
+void softmax_s8_table(const int8_t *input, int8_t *output, int rows, int row_size, const int32_t *exp_table) {
+    for (int r = 0; r < rows; r++) {
+        const int8_t *in = input + r * row_size;
+        int8_t *out = output + r * row_size;
+        int32_t max = -128;
+        for (int c = 0; c < row_size; c++) if (in[c] > max) max = in[c];
+
+        int32_t sum = 0; /* Q12.19 */
+        for (int c = 0; c < row_size; c++) sum += nn_rounding_divide_by_pot(exp_table[max - in[c]], 12);
+
+        const int headroom_plus_one = __builtin_clz((uint32_t)sum);
+        const int num_bits_over_unit = 12 - headroom_plus_one;
+        const int32_t shifted_sum_minus_one = (int32_t)(((uint32_t)sum << headroom_plus_one) - (1u << 31));
+        const int32_t shifted_scale = one_over_one_plus_x(shifted_sum_minus_one);
+        const int shift = num_bits_over_unit + 31 - 8;
+
+        for (int c = 0; c < row_size; c++) {
+            int32_t v = nn_rounding_divide_by_pot(mul(shifted_scale, exp_table[max - in[c]]), shift) - 128;
+            out[c] = (int8_t)nn_clamp(v, -128, 127);
+        }
+    }
+}

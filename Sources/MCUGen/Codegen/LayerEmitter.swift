@@ -15,7 +15,10 @@ enum LayerEmitter {
             let inT = try tensor(op.inputs[0])
             let rowSize = inT.shape.last ?? 1
             let p = KernelReference.SoftmaxParams.make(beta: Double(beta), inputScale: ModelRunner.scale(inT))
-            return "    softmax_s8(\(buffer(op.inputs[0])), \(buffer(outIndex)), \(max(1, inT.elementCount / rowSize)), \(rowSize), \(p.inputMultiplier), \(p.inputLeftShift), \(p.diffMin));\n"
+            // exp of every int8 difference, from the reference's own arithmetic (1 KiB of flash).
+            constants += "static const int32_t \(prefix)_exp[256] = { /* exp of -d, Q0.31; softmax beta x scale as multiplier \(p.inputMultiplier), shift \(p.inputLeftShift) */\n"
+                + CArray.rows(KernelReference.expTable(params: p).map { String($0) }) + "};\n"
+            return "    softmax_s8_table(\(buffer(op.inputs[0])), \(buffer(outIndex)), \(max(1, inT.elementCount / rowSize)), \(rowSize), \(prefix)_exp);\n"
         case .averagePool2D, .maxPool2D:
             guard case let .pool2D(o) = op.options else { break }
             let inT = try tensor(op.inputs[0])

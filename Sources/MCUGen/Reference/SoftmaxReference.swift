@@ -65,6 +65,18 @@ extension KernelReference {
         return satShiftLeft(x, 1)
     }
 
+    /// exp of every int8 difference to the row maximum, as softmax computes it: entry d is
+    /// exp_on_negative_values(scaled(-d)) in Q0.31, or 0 where -d < diff_min (skipped). The
+    /// generated firmware looks differences up here instead of evaluating the polynomial twice per
+    /// element; a skipped entry of 0 adds nothing to the sum and gives the output -128, as skipping does.
+    public static func expTable(params p: SoftmaxParams) -> [Int32] {
+        (0..<256).map { d -> Int32 in
+            let diff = Int32(-d)
+            guard diff >= p.diffMin else { return 0 }
+            return expOnNegativeValues(mul(Int32(bitPattern: UInt32(bitPattern: diff) << UInt32(p.inputLeftShift)), p.inputMultiplier))
+        }
+    }
+
     /// Softmax over rows of `rowSize`; output scale 1/256, zero point -128.
     public static func softmax(input: [Int8], rows: Int, rowSize: Int, params p: SoftmaxParams) -> [Int8] {
         var out = [Int8](repeating: 0, count: rows * rowSize)
