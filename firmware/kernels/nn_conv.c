@@ -185,28 +185,6 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *bias, 
 }
 
 #if defined(__ARM_FEATURE_DSP)
-/* nn_requantize + output offset + clamp (same results as nn_finish). Fast path, for
- * |x| < 2^29 (x = acc << left) and right shift r < 30:
- *  - the doubling high multiply (x*m + 2^30) >> 31 is SMMULR(2x, m) = (2x*m + 2^31) >> 32;
- *  - the rounding divide (half away from zero) of v by 2^r is (2v + 2^r - (v < 0)) >> (r + 1)
- *    for every r >= 0 (|v| < 2^29 here, so 2v + 2^r does not overflow).
- * Anything else goes through nn_requantize. */
-static inline int32_t dw_requant(int32_t acc, int32_t m, int32_t shift, int32_t out_off, int32_t lo, int32_t hi) {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t r = left - shift;
-    const int32_t x = (int32_t)((uint32_t)acc << left);
-    int32_t v;
-    if (__builtin_expect((uint32_t)x + (1u << 29) < (1u << 30) && r < 30, 1)) {
-        int32_t h;
-        __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(x * 2), "r"(m));
-        v = (h * 2 + (1 << r) + (h >> 31)) >> (r + 1);
-    } else {
-        v = nn_requantize(acc, m, shift);
-    }
-    v += out_off;
-    return v < lo ? lo : (v > hi ? hi : v);
-}
-
 /* Per-call and per-pixel parameters of the depthwise DSP path. */
 typedef struct {
     int nky, nkx;          /* taps inside the input (the window clamped to it) */
@@ -306,10 +284,10 @@ static __attribute__((noinline)) void dw_pixel4(const int8_t *in_base, const int
         const int qs = x->qstep;
         const int32_t *m = x->mult + c * qs, *sh = x->shift + c * qs;
         const int32_t oo = x->out_off, lo = x->lo, hi = x->hi;
-        uint32_t o = (uint8_t)dw_requant(a0, m[0], sh[0], oo, lo, hi);
-        o |= (uint32_t)(uint8_t)dw_requant(a1, m[qs], sh[qs], oo, lo, hi) << 8;
-        o |= (uint32_t)(uint8_t)dw_requant(a2, m[2 * qs], sh[2 * qs], oo, lo, hi) << 16;
-        o |= (uint32_t)(uint8_t)dw_requant(a3, m[3 * qs], sh[3 * qs], oo, lo, hi) << 24;
+        uint32_t o = (uint8_t)nn_requant_out(a0, m[0], sh[0], oo, lo, hi);
+        o |= (uint32_t)(uint8_t)nn_requant_out(a1, m[qs], sh[qs], oo, lo, hi) << 8;
+        o |= (uint32_t)(uint8_t)nn_requant_out(a2, m[2 * qs], sh[2 * qs], oo, lo, hi) << 16;
+        o |= (uint32_t)(uint8_t)nn_requant_out(a3, m[3 * qs], sh[3 * qs], oo, lo, hi) << 24;
         nn_write32(out + c, (int32_t)o);
     }
 }

@@ -38,13 +38,49 @@ static inline int32_t nn_pack_offset(int32_t off) {
 }
 #endif
 
+#if defined(__ARM_FEATURE_DSP)
+/* The general case of nn_requant_out, out of line so that callers keep their registers for the
+ * fast path. */
+static __attribute__((noinline, unused)) int32_t nn_requant_slow(int32_t acc, int32_t m, int32_t shift) {
+    return nn_requantize(acc, m, shift);
+}
+
+/* nn_requantize + output offset + clamp, with the same results. Fast path, for |x| < 2^29
+ * (x = acc << left) and right shift r < 30 (always, in practice):
+ *  - the doubling high multiply (x*m + 2^30) >> 31 is SMMULR(2x, m) = (2x*m + 2^31) >> 32;
+ *  - the rounding divide (half away from zero) of v by 2^r is (2v + 2^r - (v < 0)) >> (r + 1)
+ *    for every r >= 0 (|v| < 2^29 here, so 2v + 2^r does not overflow).
+ * Anything else goes through nn_requantize. */
+static inline int32_t nn_requant_out(int32_t acc, int32_t m, int32_t shift, int32_t out_off, int32_t lo,
+                                     int32_t hi) {
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t r = left - shift;
+    const int32_t x = (int32_t)((uint32_t)acc << left);
+    int32_t v;
+    if (__builtin_expect((uint32_t)x + (1u << 29) < (1u << 30) && r < 30, 1)) {
+        int32_t h;
+        __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(x * 2), "r"(m));
+        v = (h * 2 + (1 << r) + (h >> 31)) >> (r + 1);
+    } else {
+        v = nn_requant_slow(acc, m, shift);
+    }
+    v += out_off;
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+#else
+static inline int32_t nn_requant_out(int32_t acc, int32_t m, int32_t shift, int32_t out_off, int32_t lo,
+                                     int32_t hi) {
+    return nn_clamp(nn_requantize(acc, m, shift) + out_off, lo, hi);
+}
+#endif
+
 /* Bias, requantization, output offset and clamp for output channel `c`. */
 static inline int8_t nn_finish(int32_t acc, const int32_t *bias, int c, const nn_act_t *act,
                                const nn_quant_t *q) {
     int qi = q->per_channel ? c : 0;
     if (bias) acc += bias[c];
-    int32_t v = nn_requantize(acc, q->multiplier[qi], q->shift[qi]) + act->output_offset;
-    return (int8_t)nn_clamp(v, act->act_min, act->act_max);
+    return (int8_t)nn_requant_out(acc, q->multiplier[qi], q->shift[qi], act->output_offset, act->act_min,
+                                  act->act_max);
 }
 
 #endif

@@ -33,19 +33,31 @@ enum LayerEmitter {
             let outC = out.shape.last ?? 1
             constants += "static const int8_t \(prefix)_weights[\(wData.count)] = {\n"
                 + CArray.rows(wData.map { String(Int8(bitPattern: $0)) }) + "};\n"
-            var biasName = "0"
+            var biasValues: [Int32]?
             if let bias, let data = bias.data, bias.type == .int32 {
-                let values = stride(from: 0, to: data.count - 3, by: 4).map {
-                    String(Int32(bitPattern: UInt32(data[$0]) | UInt32(data[$0 + 1]) << 8 | UInt32(data[$0 + 2]) << 16 | UInt32(data[$0 + 3]) << 24))
+                biasValues = stride(from: 0, to: data.count - 3, by: 4).map {
+                    Int32(bitPattern: UInt32(data[$0]) | UInt32(data[$0 + 1]) << 8 | UInt32(data[$0 + 2]) << 16 | UInt32(data[$0 + 3]) << 24)
                 }
-                constants += "static const int32_t \(prefix)_bias[\(values.count)] = {\n" + CArray.rows(values) + "};\n"
+            }
+            // Fully connected layers and 1x1 convolutions (which the kernel runs as fully connected)
+            // get the input offset folded into the bias, so the kernel's inner loops skip it.
+            var inputOffset = -ModelRunner.zeroPoint(inT)
+            if let rows = foldableRows(op, input: inT, weights: w, output: out), inputOffset != 0 {
+                let wValues = wData.map { Int8(bitPattern: $0) }
+                biasValues = KernelReference.foldInputOffset(bias: biasValues, weights: wValues, inFeatures: wData.count / rows,
+                                                             outFeatures: rows, inputOffset: inputOffset)
+                inputOffset = 0
+            }
+            var biasName = "0"
+            if let biasValues {
+                constants += "static const int32_t \(prefix)_bias[\(biasValues.count)] = {\n" + CArray.rows(biasValues.map { String($0) }) + "};\n"
                 biasName = "\(prefix)_bias"
             }
             let q = ModelRunner.quant(input: inT, weights: w, output: out, channels: outC)
             constants += "static const int32_t \(prefix)_multiplier[\(q.multipliers.count)] = {\n" + CArray.rows(q.multipliers.map { String($0) }) + "};\n"
             constants += "static const int32_t \(prefix)_shift[\(q.shifts.count)] = {\n" + CArray.rows(q.shifts.map { String($0) }) + "};\n\n"
             let (lo, hi) = ModelRunner.activationRange(op.activation, out)
-            var body = "    static const nn_act_t act = { \(-ModelRunner.zeroPoint(inT)), \(ModelRunner.zeroPoint(out)), \(lo), \(hi) };\n"
+            var body = "    static const nn_act_t act = { \(inputOffset), \(ModelRunner.zeroPoint(out)), \(lo), \(hi) };\n"
             body += "    static const nn_quant_t quant = { \(prefix)_multiplier, \(prefix)_shift, \(q.perChannel ? 1 : 0) };\n"
             switch op.options {
             case let .conv2D(o):
@@ -71,6 +83,24 @@ enum LayerEmitter {
             break
         }
         throw GeneratorError.invalidModel(file: file, problem: "code generation does not support \(op.kind.rawValue) yet (layer \(layer))")
+    }
+
+    /// The output rows when the layer is a plain matrix product whose input offset can be folded
+    /// into the bias: FULLY_CONNECTED, and CONV_2D with a 1x1 kernel, stride 1 and no padding
+    /// (conv2d_s8 runs those as fully connected). Nil otherwise: a padded tap must contribute 0,
+    /// not offset * w.
+    static func foldableRows(_ op: Operator, input: Tensor, weights: Tensor, output: Tensor) -> Int? {
+        switch op.options {
+        case .fullyConnected:
+            return weights.shape.first
+        case let .conv2D(o):
+            guard weights.shape.count == 4, weights.shape[1] == 1, weights.shape[2] == 1, o.strideH == 1, o.strideW == 1,
+                  input.shape.count == 4, output.shape.count == 4,
+                  input.shape[1] == output.shape[1], input.shape[2] == output.shape[2] else { return nil }
+            return weights.shape[0]
+        default:
+            return nil
+        }
     }
 
     static func geometry(_ g: KernelReference.Geometry) -> String {
