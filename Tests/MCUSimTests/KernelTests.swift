@@ -350,7 +350,7 @@ struct KernelTests {
         // Inner loops alone (DSP path): self cycles of the MAC-loop functions over all cases.
         let fcMACs = zip(names, cs).filter { $0.0.hasPrefix("FC") }.reduce(0) { $0 + $1.1.macs }
         let convMACs = zip(names, cs).filter { $0.0.hasPrefix("conv") }.reduce(0) { $0 + $1.1.macs }
-        for (fn, macs) in [("dot_4rows", fcMACs), ("mac_2x2", convMACs)] {
+        for (fn, macs) in [("dot_4rows", fcMACs), ("pixels_2x2", convMACs)] {
             if let f = result.functions.first(where: { $0.name == fn }) {
                 print("cycles/MAC on \(board): inner loop \(fn): \(String(format: "%.3f", Double(f.selfCycles) / Double(macs)))")
             }

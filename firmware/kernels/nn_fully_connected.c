@@ -122,18 +122,11 @@ static void fc_tail(const int8_t *in, const int8_t *w, int K, int rows, int32_t 
         for (int k = K & ~3; k < K; k++) acc[r] += (in[k] + off) * w[r * K + k];
 }
 
-/* Per-call output parameters of the DSP path. */
-typedef struct {
-    const int32_t *mult, *shift;
-    int qstep; /* 1 per-channel, 0 per-tensor */
-    int32_t out_off, lo, hi;
-} fc_out_t;
-
 /* Requantization, offset and clamp of outputs n .. n+count-1 (bias already in acc). Out of
  * line so that it has the registers to itself (inlined into the row loop, GCC spills its
  * parameters per output); the parameters are copied to locals first, since the int8 stores
  * could alias them. */
-static __attribute__((noinline)) void fc_store(const int32_t *acc, int count, int n, const fc_out_t *p,
+static __attribute__((noinline)) void fc_store(const int32_t *acc, int count, int n, const nn_out_t *p,
                                                int8_t *out) {
     const int qstep = p->qstep;
     const int32_t *mult = p->mult + n * qstep, *shift = p->shift + n * qstep;
@@ -168,8 +161,8 @@ static __attribute__((noinline)) void fc_store(const int32_t *acc, int count, in
 static void vec_mat_s8(const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out, int K, int N,
                        const nn_act_t *act, const nn_quant_t *q) {
     const int32_t off = act->input_offset, off2 = nn_pack_offset(off);
-    const fc_out_t p = {q->multiplier, q->shift, q->per_channel ? 1 : 0, act->output_offset, act->act_min,
-                        act->act_max};
+    const nn_out_t p = {q->multiplier, q->shift, q->per_channel ? 1 : 0, act->output_offset, act->act_min,
+                        act->act_max, act->act_min == -128 && act->act_max == 127};
     int n = 0;
     for (; n + 3 < N; n += 4) {
         const int8_t *w0 = w + n * K;
