@@ -14,8 +14,8 @@ struct BuildCommand: ParsableCommand {
         const arrays in flash; activations share one arena planned by tensor liveness; each layer \
         is a function layerNN_<op>; main runs model_run() inside the region of interest \
         "inference", reading model_input and leaving the result in model_output. Supported today: \
-        int8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE and \
-        SOFTMAX.
+        int8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD (same-shaped \
+        inputs), RESHAPE and SOFTMAX.
         """
     )
 

@@ -16,6 +16,21 @@ enum LayerEmitter {
             let rowSize = inT.shape.last ?? 1
             let p = KernelReference.SoftmaxParams.make(beta: Double(beta), inputScale: ModelRunner.scale(inT))
             return "    softmax_s8(\(buffer(op.inputs[0])), \(buffer(outIndex)), \(max(1, inT.elementCount / rowSize)), \(rowSize), \(p.inputMultiplier), \(p.inputLeftShift), \(p.diffMin));\n"
+        case .add:
+            let a = try tensor(op.inputs[0]), b = try tensor(op.inputs[1])
+            let p = try ModelRunner.addParams(op, layer: layer, a, b, out, file: file)
+            // A constant operand (e.g. a learned offset) becomes a const array; activations are buffers.
+            func operand(_ index: Int, _ t: Tensor, _ name: String) -> String {
+                guard let data = t.data, t.type == .int8 else { return buffer(index) }
+                constants += "static const int8_t \(prefix)_\(name)[\(data.count)] = {\n"
+                    + CArray.rows(data.map { String(Int8(bitPattern: $0)) }) + "};\n"
+                return "\(prefix)_\(name)"
+            }
+            let x = operand(op.inputs[0], a, "input1"), y = operand(op.inputs[1], b, "input2")
+            return "    static const nn_add_params_t p = { \(p.input1Offset), \(p.input2Offset), \(p.leftShift), "
+                + "\(p.input1Multiplier), \(p.input1Shift), \(p.input2Multiplier), \(p.input2Shift), "
+                + "\(p.outputMultiplier), \(p.outputShift), \(p.outputOffset), \(p.actMin), \(p.actMax) };\n"
+                + "    add_s8(\(x), \(y), \(buffer(outIndex)), \(out.elementCount), &p);\n"
         case .averagePool2D, .maxPool2D:
             guard case let .pool2D(o) = op.options else { break }
             let inT = try tensor(op.inputs[0])
