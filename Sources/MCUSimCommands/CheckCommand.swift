@@ -24,6 +24,8 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How many seeded random inputs to check.", valueName: "n"))
     var inputs: Int = 3
 
+    @OptionGroup var placementOptions: PlacementOptions
+
     func validate() throws {
         guard inputs >= 1, inputs <= 100 else { throw ValidationError("--inputs must be between 1 and 100") }
     }
@@ -40,7 +42,7 @@ struct CheckCommand: ParsableCommand {
         var allMatch = true
         for seed in 1...inputs {
             let outcome = try ModelCheck.run(model: imported, modelPath: model, board: board, directory: dir, seed: seed,
-                                             builder: builder, options: options)
+                                             builder: builder, options: options, placement: placementOptions.placement)
             allMatch = allMatch && outcome.matches
             let roi = outcome.result.regionsOfInterest.first { $0.name == "inference" }
             let cycles = roi?.cycles ?? 0

@@ -49,3 +49,23 @@ extension GeneratorCommandTests {
         #expect(MCUSimCommand.execute(["check", "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json", "--inputs", "1"]) == 0)
     }
 }
+
+extension GeneratorCommandTests {
+    @Test("build --weights dram --activations dram reports the placement in summary.json")
+    func placementSummary() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-build-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json"
+        #expect(MCUSimCommand.execute(["build", model, "--board", "max32650", "--weights", "dram", "--activations", "dram", "-o", dir]) == 0)
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/summary.json"))
+        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(summary["placement"] as? [String: String] == ["weights": "dram", "activations": "dram"])
+        // 64x32 + 32x10 int8 weights; arena and weights are the static DRAM.
+        #expect(summary["weight_bytes"] as? Int == 64 * 32 + 32 * 10)
+        let arena = try #require(summary["arena_bytes"] as? Int)
+        #expect((summary["static_dram_bytes"] as? Int ?? 0) >= 64 * 32 + 32 * 10 + arena)
+        // No DRAM on the max32660: bad input (65); an unknown place is a usage error (64).
+        #expect(MCUSimCommand.execute(["build", model, "--board", "max32660", "--weights", "dram", "-o", dir]) == 65)
+        #expect(MCUSimCommand.execute(["build", model, "--weights", "rom", "-o", dir]) == 64)
+    }
+}

@@ -11,11 +11,12 @@ public struct FirmwareBuilder: Sendable {
     /// harness input (zeros when nil). Returns the ELF path and what was generated.
     /// `mainSource` replaces the generated harness (e.g. an accuracy loop over embedded data).
     public func build(model: Model, modelPath: String, board: Board, directory: String, input: [Int8]? = nil,
-                      mainSource: String? = nil) throws -> (elf: String, firmware: GeneratedFirmware) {
+                      mainSource: String? = nil, placement: Placement = Placement()) throws -> (elf: String, firmware: GeneratedFirmware) {
         guard let fw = Toolchain.firmwareDirectory() else {
             throw GeneratorError.toolchainMissing("cannot find the firmware/ folder (kernels and runtime)")
         }
-        let generated = try CodeGenerator.generate(model, file: modelPath)
+        let generated = try CodeGenerator.generate(model, file: modelPath, placement: placement)
+        try placement.validate(board: board, weightBytes: generated.weightBytes, arenaBytes: generated.arenaBytes, file: modelPath)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         func write(_ text: String, _ name: String) throws {
             do { try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8) } catch {
@@ -30,7 +31,12 @@ public struct FirmwareBuilder: Sendable {
         let sources = ["main.c", "model.c", "input.c"].map { "\(directory)/\($0)" }
             + kernels.filter { $0.hasSuffix(".c") }.sorted().map { "\(fw)/kernels/\($0)" }
         let elf = "\(directory)/firmware.elf"
-        try toolchain.build(sources: sources, board: board, output: elf,
+        var linkerScript: String?
+        if placement.usesDRAM, let script = Placement.linkerScript(board: board) {
+            try write(script, "model.ld")
+            linkerScript = "\(directory)/model.ld"
+        }
+        try toolchain.build(sources: sources, board: board, output: elf, linkerScript: linkerScript,
                             extraFlags: ["-std=c11", "-I", "\(fw)/kernels", "-I", "\(fw)/runtime", "-I", directory])
         return (elf, generated)
     }
@@ -57,12 +63,13 @@ public enum ModelCheck {
     }
 
     public static func run(model: Model, modelPath: String, board: Board, directory: String, seed: Int,
-                           builder: FirmwareBuilder, options: RunOptions) throws -> Outcome {
+                           builder: FirmwareBuilder, options: RunOptions, placement: Placement = Placement()) throws -> Outcome {
         guard let inputTensor = model.inputs.first.flatMap(model.tensor) else {
             throw GeneratorError.invalidModel(file: modelPath, problem: "the model has no input")
         }
         let input = randomInput(count: inputTensor.elementCount, seed: seed)
-        let (elf, generated) = try builder.build(model: model, modelPath: modelPath, board: board, directory: directory, input: input)
+        let (elf, generated) = try builder.build(model: model, modelPath: modelPath, board: board, directory: directory, input: input,
+                                                 placement: placement)
         let image = try ELFLoader.load(path: elf)
         let machine = try Machine(board: board, image: image, options: options)
         let result = machine.run()

@@ -1,8 +1,10 @@
 /// The C for one layer: its constant arrays and the kernel call with its parameters, computed
 /// exactly as the host reference (ModelRunner) computes them.
 enum LayerEmitter {
+    /// `weightStorage` declares weight arrays (Placement.weightStorage); their bytes are added to
+    /// `weightBytes`.
     static func emit(_ op: Operator, layer: Int, model: Model, input buffer: (Int) -> String, constants: inout String,
-                     scratch: inout Int, file: String) throws -> String {
+                     scratch: inout Int, weightStorage: String, weightBytes: inout Int, file: String) throws -> String {
         func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
         let prefix = String(format: "l%02d", layer)
         guard let outIndex = op.outputs.first else { return "" }
@@ -22,7 +24,8 @@ enum LayerEmitter {
             // A constant operand (e.g. a learned offset) becomes a const array; activations are buffers.
             func operand(_ index: Int, _ t: Tensor, _ name: String) -> String {
                 guard let data = t.data, t.type == .int8 else { return buffer(index) }
-                constants += "static const int8_t \(prefix)_\(name)[\(data.count)] = {\n"
+                weightBytes += data.count
+                constants += "\(weightStorage) int8_t \(prefix)_\(name)[\(data.count)] __attribute__((aligned(4))) = {\n"
                     + CArray.rows(data.map { String(Int8(bitPattern: $0)) }) + "};\n"
                 return "\(prefix)_\(name)"
             }
@@ -46,7 +49,8 @@ enum LayerEmitter {
                 throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): weights must be constant int8")
             }
             let outC = out.shape.last ?? 1
-            constants += "static const int8_t \(prefix)_weights[\(wData.count)] = {\n"
+            weightBytes += wData.count
+            constants += "\(weightStorage) int8_t \(prefix)_weights[\(wData.count)] __attribute__((aligned(4))) = {\n"
                 + CArray.rows(wData.map { String(Int8(bitPattern: $0)) }) + "};\n"
             var biasValues: [Int32]?
             if let bias, let data = bias.data, bias.type == .int32 {
