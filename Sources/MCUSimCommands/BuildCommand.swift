@@ -15,16 +15,18 @@ struct BuildCommand: ParsableCommand {
         by tensor liveness, in SRAM (--activations dram moves it); each layer \
         is a function layerNN_<op>; main runs model_run() inside the region of interest \
         "inference", reading model_input and leaving the result in model_output. summary.json in the \
-        output folder lists the layers, sizes and placement. Supported today: \
+        output folder lists the layers, sizes, placement and the input's quantization. Supported today: \
         int8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD (same-shaped \
         inputs), RESHAPE and SOFTMAX.
         """
     )
 
-    @Argument(help: ArgumentHelp("The model: .tflite (int8, or float32 quantized post-training with synthetic calibration inputs), or an npz topology .json whose weights are the .npz of the same name.", valueName: "model.tflite|model.json"))
+    @Argument(help: ArgumentHelp("The model: .tflite (int8, or float32 quantized post-training with calibration inputs: --calibration, or synthetic ones), or an npz topology .json whose weights are the .npz of the same name.", valueName: "model.tflite|model.json"))
     var model: String
 
     @OptionGroup var boardOption: BoardOption
+
+    @OptionGroup var calibrationOption: CalibrationOption
 
     @Option(name: [.short, .long], help: ArgumentHelp("Output folder.", valueName: "dir"))
     var output: String
@@ -33,7 +35,7 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let imported = try ModelInput.load(path: model)
+        let imported = try ModelInput.load(path: model, calibration: calibrationOption.calibration)
         let placement = placementOptions.placement
         let (elf, generated) = try FirmwareBuilder(toolchain: try Toolchain.locate())
             .build(model: imported, modelPath: model, board: board, directory: output, placement: placement)
@@ -46,8 +48,10 @@ struct BuildCommand: ParsableCommand {
         print("arena \(TextReport.grouped(UInt64(generated.arenaBytes))) B, flash \(TextReport.grouped(flash)) B, static SRAM \(TextReport.grouped(sram)) B"
               + (dram > 0 ? ", static DRAM \(TextReport.grouped(dram)) B" : ""))
         print("weights (\(TextReport.grouped(UInt64(generated.weightBytes))) B) in \(placement.weights.rawValue), activations in \(placement.activations.rawValue)")
+        let inputQuantization = imported.inputs.first.flatMap { imported.tensor($0) }?.quantization
         let summary: [String: Any] = [
             "model": model, "board": board.name, "firmware": elf,
+            "input": ["scale": Double(inputQuantization?.scales.first ?? 1), "zero_point": Int(inputQuantization?.zeroPoints.first ?? 0)],
             "layers": generated.layers.map { ["function": $0.function, "operator": $0.kind.rawValue] },
             "arena_bytes": generated.arenaBytes, "weight_bytes": generated.weightBytes,
             "flash_bytes": flash, "static_sram_bytes": sram, "static_dram_bytes": dram,

@@ -16,10 +16,12 @@ struct CheckCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("The model: .tflite (int8, or float32 quantized post-training with synthetic calibration inputs), or an npz topology .json whose weights are the .npz of the same name.", valueName: "model.tflite|model.json"))
+    @Argument(help: ArgumentHelp("The model: .tflite (int8, or float32 quantized post-training with calibration inputs: --calibration, or synthetic ones), or an npz topology .json whose weights are the .npz of the same name.", valueName: "model.tflite|model.json"))
     var model: String
 
     @OptionGroup var boardOption: BoardOption
+
+    @OptionGroup var calibrationOption: CalibrationOption
 
     @Option(name: .long, help: ArgumentHelp("How many seeded random inputs to check.", valueName: "n"))
     var inputs: Int = 3
@@ -32,7 +34,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let imported = try ModelInput.load(path: model)
+        let imported = try ModelInput.load(path: model, calibration: calibrationOption.calibration)
         let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-check-\(getpid())-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

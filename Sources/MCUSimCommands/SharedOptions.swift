@@ -55,3 +55,11 @@ struct PlacementOptions: ParsableArguments {
         Placement(weights: Placement.Place(rawValue: weights) ?? .flash, activations: Placement.Place(rawValue: activations) ?? .sram)
     }
 }
+
+/// `--calibration` of `build` and `check`.
+struct CalibrationOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Calibration inputs for a float32 model's int8 quantization: a .npy array, or an .npz archive (numpy.savez) whose array is named 'calibration' or 'x' or is its only one, holding N inputs of the model's input size (e.g. [N, 64]), scaled as the model expects. Without it, seeded synthetic inputs are used. Ignored for int8 models.",
+        valueName: "file.npy|file.npz"))
+    var calibration: String?
+}

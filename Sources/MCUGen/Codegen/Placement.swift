@@ -42,18 +42,18 @@ public struct Placement: Sendable, Equatable {
     /// in flash, and DRAM needs a DRAM region large enough for what goes there.
     func validate(board: Board, weightBytes: Int, arenaBytes: Int, file: String) throws {
         if activations == .flash {
-            throw GeneratorError.invalidModel(file: file, problem: "activations cannot be placed in flash (use sram or dram)")
+            throw GeneratorError.badInput(file: file, problem: "activations cannot be placed in flash (use sram or dram)")
         }
         guard usesDRAM else { return }
         guard let dram = board.regions.first(where: { $0.kind == .dram }) else {
             let what = [weights == .dram ? "weights" : nil, activations == .dram ? "activations" : nil].compactMap { $0 }
-            throw GeneratorError.invalidModel(
+            throw GeneratorError.badInput(
                 file: file, problem: "\(what.joined(separator: " and ")) in DRAM: board \(board.name) has no DRAM region "
                     + "(a memory region of kind dram in its board file; max32650 and stm32f746-disco have one)")
         }
         let need = (weights == .dram ? weightBytes : 0) + (activations == .dram ? arenaBytes : 0)
         if need > Int(dram.size) {
-            throw GeneratorError.invalidModel(
+            throw GeneratorError.badInput(
                 file: file, problem: "\(need) bytes for DRAM do not fit board \(board.name)'s \(dram.name) (\(dram.size) bytes)")
         }
     }
