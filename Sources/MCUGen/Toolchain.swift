@@ -11,6 +11,8 @@ public enum GeneratorError: Error, CustomStringConvertible {
     case invalidModel(file: String, problem: String)
     /// A layer whose operator the generator does not implement.
     case unsupportedOperator(file: String, op: String, layer: Int, output: String)
+    /// Other input the generator cannot use: calibration data, a placement the board cannot hold.
+    case badInput(file: String, problem: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum GeneratorError: Error, CustomStringConvertible {
             return "\(file): invalid model: \(problem)"
         case let .unsupportedOperator(file, op, layer, output):
             return "\(file): unsupported operator \(op) at layer \(layer) (output tensor '\(output)')"
+        case let .badInput(file, problem):
+            return "\(file): \(problem)"
         }
     }
 }

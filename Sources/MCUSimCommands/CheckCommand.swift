@@ -19,14 +19,18 @@ struct CheckCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("The model: .tflite (int8, or float32 quantized post-training with synthetic calibration inputs), or an npz topology .json whose weights are the .npz of the same name.", valueName: "model.tflite|model.json"))
+    @Argument(help: ArgumentHelp("The model: .tflite (int8, or float32 quantized post-training with calibration inputs: --calibration, or synthetic ones), or an npz topology .json whose weights are the .npz of the same name.", valueName: "model.tflite|model.json"))
     var model: String
 
     @OptionGroup var boardOption: BoardOption
     @OptionGroup var pruneOptions: PruneOptions
 
+    @OptionGroup var calibrationOption: CalibrationOption
+
     @Option(name: .long, help: ArgumentHelp("How many seeded random inputs to check.", valueName: "n"))
     var inputs: Int = 3
+
+    @OptionGroup var placementOptions: PlacementOptions
 
     func validate() throws {
         guard inputs >= 1, inputs <= 100 else { throw ValidationError("--inputs must be between 1 and 100") }
@@ -34,7 +38,9 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let (compressed, compression) = try ModelInput.load(path: model, prune: pruneOptions, board: board)
+        let (compressed, compression) = try ModelInput.load(path: model, prune: pruneOptions, board: board,
+                                                            calibration: calibrationOption.calibration)
+        let placement = placementOptions.placement
         let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-check-\(getpid())-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -45,7 +51,8 @@ struct CheckCommand: ParsableCommand {
         var layers: [LayerSummary] = []
         for seed in 1...inputs {
             let outcome = try ModelCheck.run(model: compressed.model, modelPath: model, board: board, directory: dir, seed: seed,
-                                             builder: builder, options: options, encodings: compressed.encodings)
+                                             builder: builder, options: options, placement: placement,
+                                             encodings: compressed.encodings)
             if layers.isEmpty {
                 layers = LayerSummary.make(compressed, generated: outcome.generated)
                 LayerSummary.attach(&layers, profile: outcome.result.functions)
@@ -58,7 +65,7 @@ struct CheckCommand: ParsableCommand {
             } else {
                 let layer = try ModelCheck.firstDifferingLayer(model: compressed.model, modelPath: model, board: board,
                                                                directory: dir, seed: seed, builder: builder, options: options,
-                                                               encodings: compressed.encodings)
+                                                               placement: placement, encodings: compressed.encodings)
                 let name = layer.map { String(format: "layer%02d_%@ (%@)", $0, CodeGenerator.shortName(compressed.model.operators[$0].kind),
                                               compressed.model.operators[$0].kind.rawValue) } ?? "unknown"
                 verdict = "NO: first difference at output byte \(outcome.firstMismatch.map(String.init) ?? "end"), first differing layer \(name)"
@@ -73,7 +80,7 @@ struct CheckCommand: ParsableCommand {
         print(ModelInput.layerTable(layers), terminator: "")
         if let test = compression.data?.test, !test.isEmpty {
             let accuracy = try AccuracyHarness.run(compressed, test: test, modelPath: model, board: board, directory: dir + "/accuracy",
-                                                   builder: builder, options: options)
+                                                   builder: builder, options: options, placement: placement)
             print(ModelInput.accuracyLine(accuracy))
             if !accuracy.predictionsAgree { matched = 0 }
         }

@@ -3,21 +3,32 @@ import MCUGen
 import MCUSim
 
 /// The model argument of `build` and `check`: loaded, pruned as asked, quantized to int8 when
-/// it is float, and each weighted layer's encoding chosen for the board's core.
+/// it is float (with `--calibration` inputs, else --data's calibration samples, else synthetic
+/// ones), and each weighted layer's encoding chosen for the board's core.
 enum ModelInput {
-    static func load(path: String, prune: PruneOptions, board: Board) throws -> (CompressedModel, CompressionOptions) {
+    static func load(path: String, prune: PruneOptions, board: Board, calibration: String? = nil) throws -> (CompressedModel, CompressionOptions) {
         let loaded = try ModelLoader.load(path: path)
         let inputSize = loaded.inputs.first.flatMap(loaded.tensor)?.elementCount ?? 0
         let options = try prune.compression(inputSize: inputSize)
+        // Notices, not results: stderr, so stdout stays the table.
+        func notice(_ text: String) { FileHandle.standardError.write(Data("mcusim: \(text)\n".utf8)) }
+        var inputs: [[Float]]?
         if ModelPreparation.needsQuantization(loaded) {
-            // A notice, not a result: stderr, so stdout stays the table.
-            let source = options.data?.calibration.isEmpty == false ? "calibration samples from \(prune.data ?? "--data")" : "synthetic calibration inputs"
-            FileHandle.standardError.write(Data("mcusim: \(path) is a float32 model: quantizing to int8 with \(source)\n".utf8))
+            if let calibration {
+                inputs = try CalibrationData.load(path: calibration, inputSize: inputSize)
+                notice("\(path) is a float32 model: quantizing to int8 with \(inputs?.count ?? 0) calibration inputs from \(calibration)")
+            } else if let samples = options.data?.calibration, !samples.isEmpty {
+                notice("\(path) is a float32 model: quantizing to int8 with \(samples.count) calibration samples from \(prune.data ?? "--data")")
+            } else {
+                notice("\(path) is a float32 model: quantizing to int8 with synthetic calibration inputs (--calibration gives real ones)")
+            }
+        } else if let calibration {
+            notice("\(path) is already int8: \(calibration) is not used")
         }
         if options.prune?.strategy.needsTraining == true || (options.prune?.finetuneEpochs ?? 0) > 0 {
-            FileHandle.standardError.write(Data("mcusim: training \(options.prune.map { "\($0)" } ?? "") on \(options.data?.train.count ?? 0) samples\n".utf8))
+            notice("training \(options.prune.map { "\($0)" } ?? "") on \(options.data?.train.count ?? 0) samples")
         }
-        return (try ModelCompression.prepare(loaded, file: path, options: options, dsp: board.core.hasDSP), options)
+        return (try ModelCompression.prepare(loaded, file: path, options: options, dsp: board.core.hasDSP, calibration: inputs), options)
     }
 
     static func accuracyLine(_ a: AccuracyHarness.Outcome) -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MCUSim
+import MCUGen
 
 /// `--board`, shared by every command that needs a board.
 public struct BoardOption: ParsableArguments {
@@ -26,4 +27,39 @@ public struct ReportOptions: ParsableArguments {
     public var report: String?
 
     public init() {}
+}
+
+/// `--weights` and `--activations` of `build` and `check`: where the generated firmware keeps
+/// the model's weights and its activation arena (MCUGen Placement).
+struct PlacementOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Where the weights live: flash (const arrays read in place), sram (initialised data the start-up code copies from flash) or dram (the board's external DRAM, copied from flash by model_init before the inference; the board file must declare a dram region).",
+        valueName: "flash|sram|dram"))
+    var weights: String = "flash"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where the activation arena and convolution scratch live: sram or dram (the board's external DRAM).",
+        valueName: "sram|dram"))
+    var activations: String = "sram"
+
+    func validate() throws {
+        guard Placement.Place(rawValue: weights) != nil else {
+            throw ValidationError("--weights must be flash, sram or dram, not '\(weights)'")
+        }
+        guard let a = Placement.Place(rawValue: activations), a != .flash else {
+            throw ValidationError("--activations must be sram or dram, not '\(activations)'")
+        }
+    }
+
+    var placement: Placement {
+        Placement(weights: Placement.Place(rawValue: weights) ?? .flash, activations: Placement.Place(rawValue: activations) ?? .sram)
+    }
+}
+
+/// `--calibration` of `build` and `check`.
+struct CalibrationOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Calibration inputs for a float32 model's int8 quantization: a .npy array, or an .npz archive (numpy.savez) whose array is named 'calibration' or 'x' or is its only one, holding N inputs of the model's input size (e.g. [N, 64]), scaled as the model expects. Without it, seeded synthetic inputs are used. Ignored for int8 models.",
+        valueName: "file.npy|file.npz"))
+    var calibration: String?
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MCUGen
 import MCUSimCommands
 import MCUTestSupport
 import Testing
@@ -47,5 +48,66 @@ extension GeneratorCommandTests {
     @Test("check works on the digits npz + JSON model")
     func checkDigits() {
         #expect(MCUSimCommand.execute(["check", "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json", "--inputs", "1"]) == 0)
+    }
+}
+
+extension GeneratorCommandTests {
+    @Test("build --weights dram --activations dram reports the placement in summary.json")
+    func placementSummary() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-build-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json"
+        #expect(MCUSimCommand.execute(["build", model, "--board", "max32650", "--weights", "dram", "--activations", "dram", "-o", dir]) == 0)
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/summary.json"))
+        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(summary["placement"] as? [String: String] == ["weights": "dram", "activations": "dram"])
+        // 64x32 + 32x10 int8 weights; arena and weights are the static DRAM.
+        #expect(summary["weight_bytes"] as? Int == 64 * 32 + 32 * 10)
+        let arena = try #require(summary["arena_bytes"] as? Int)
+        #expect((summary["static_dram_bytes"] as? Int ?? 0) >= 64 * 32 + 32 * 10 + arena)
+        // No DRAM on the max32660: bad input (65); an unknown place is a usage error (64).
+        #expect(MCUSimCommand.execute(["build", model, "--board", "max32660", "--weights", "dram", "-o", dir]) == 65)
+        #expect(MCUSimCommand.execute(["build", model, "--weights", "rom", "-o", dir]) == 64)
+    }
+}
+
+extension GeneratorCommandTests {
+    /// A float32 .npy file of `rows` inputs (numpy's format, version 1.0).
+    static func npy(_ rows: [[Float]]) -> Data {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows.count), \(rows.first?.count ?? 0)), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
+        bytes += Array(header.utf8)
+        for v in rows.joined() { bytes += withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        return Data(bytes)
+    }
+
+    @Test("--calibration quantizes a float model with the given inputs")
+    func calibrationFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-build-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // The digits images scaled to [0, 1] as the model was trained: the input range is
+        // [0, 1], so TFLite's asymmetric int8 parameters are scale 1/255, zero point -128.
+        let digits = try BundledModel.digits()
+        #expect(digits.calibration.joined().min() == 0 && digits.calibration.joined().max() == 1)
+        try Self.npy(digits.calibration).write(to: URL(fileURLWithPath: "\(dir)/calibration.npy"))
+        let model = "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json"
+        func input(_ extra: [String]) throws -> (scale: Double, zeroPoint: Int) {
+            #expect(MCUSimCommand.execute(["build", model, "-o", "\(dir)/out"] + extra) == 0)
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/summary.json"))
+            let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let q = try #require(summary["input"] as? [String: Any])
+            return (try #require(q["scale"] as? Double), try #require(q["zero_point"] as? Int))
+        }
+        let calibrated = try input(["--calibration", "\(dir)/calibration.npy"])
+        #expect(abs(calibrated.scale - 1.0 / 255) < 1e-9 && calibrated.zeroPoint == -128)
+        // The synthetic inputs (roughly normal, about +-3.4) give a wider range.
+        let synthetic = try input([])
+        #expect(synthetic.scale > 2.0 / 255)
+        // A file that does not split into inputs is refused as bad input.
+        try Self.npy([[1, 2, 3]]).write(to: URL(fileURLWithPath: "\(dir)/bad.npy"))
+        #expect(MCUSimCommand.execute(["build", model, "-o", "\(dir)/out", "--calibration", "\(dir)/bad.npy"]) == 65)
     }
 }

@@ -97,16 +97,24 @@ private func cGeom(_ p: String, _ g: Ref.Geometry) -> String {
         + "\(g.strideH), \(g.strideW), \(g.padTop), \(g.padLeft)};\n"
 }
 
+/// A fully connected case. `folded`: as the code generator emits it, the input offset folded
+/// into the bias (KernelReference.foldInputOffset) and the kernel called with offset 0; the
+/// expected output is still the reference's for the unfolded layer.
 private func fcCase(_ p: String, _ r: inout SplitMix64, batches: Int, inF: Int, outF: Int, saturate: Bool,
-                    perChannel: Bool, weightsInFlash: Bool = true) -> KernelCase {
+                    perChannel: Bool, weightsInFlash: Bool = true, folded: Bool = false) -> KernelCase {
     let input = r.activations(batches * inF), weights = r.weights(inF * outF)
     let bias = r.biases(outF, saturate: saturate)
     let act = r.activation(inputOffset: r.inputOffset(), outputZP: Int32(saturate ? r.pick([-128, 127]) : r.int(-128...127)))
     let q = r.quant(channels: outF, perChannel: perChannel, saturate: saturate, depth: inF)
     let expected = Ref.fullyConnected(input: input, weights: weights, bias: bias, batches: batches, inFeatures: inF,
                                       outFeatures: outF, act: act, quant: q)
+    var kernelAct = act, kernelBias = bias
+    if folded {
+        kernelBias = Ref.foldInputOffset(bias: bias, weights: weights, inFeatures: inF, outFeatures: outF, inputOffset: act.inputOffset)
+        kernelAct.inputOffset = 0
+    }
     let decls = cArray("\(p)_in", input, const: false) + cArray("\(p)_w", weights, const: weightsInFlash)
-        + cArray("\(p)_b", bias) + cAct(p, act) + cQuant(p, q)
+        + cArray("\(p)_b", kernelBias) + cAct(p, kernelAct) + cQuant(p, q)
     return KernelCase(decls: decls,
                       call: "fully_connected_s8(\(p)_in, \(p)_w, \(p)_b, out, \(batches), \(inF), \(outF), &\(p)_act, &\(p)_q);",
                       expected: expected, macs: batches * inF * outF)
@@ -135,7 +143,7 @@ private func cases(_ kind: Kind) -> [KernelCase] {
         switch kind {
         case .fullyConnected:
             out.append(fcCase(p, &r, batches: r.int(1...2), inF: r.precise ? r.pick([7, 33, 65]) : r.pick([1, 3, 7, 16, 33, 64, 65]), outF: r.pick([1, 3, 5, 8, 17]),
-                              saturate: saturate, perChannel: r.int(0...1) == 1))
+                              saturate: saturate, perChannel: r.int(0...1) == 1, folded: i >= 6))
         case .conv2d, .depthwise:
             let inC = r.precise ? r.pick([3, 5, 7]) : r.pick([1, 2, 3, 4, 5, 8, 9, 12])  // precise: odd, with a tail
             let mult = kind == .depthwise ? r.pick([1, 1, 2, 3]) : 1
@@ -295,10 +303,15 @@ private func benchCases(sram: Bool) -> (names: [String], cases: [KernelCase]) {
     var names: [String] = [], cs: [KernelCase] = []
     for flash in sram ? [true, false] : [true] {
         let where_ = flash ? "flash" : "sram"
-        names.append("FC 64->64, weights in \(where_)")
-        cs.append(fcCase("f64\(where_)", &r, batches: 1, inF: 64, outF: 64, saturate: false, perChannel: false, weightsInFlash: flash))
-        names.append("FC 256->64, weights in \(where_)")
-        cs.append(fcCase("f256\(where_)", &r, batches: 1, inF: 256, outF: 64, saturate: false, perChannel: false, weightsInFlash: flash))
+        for folded in [true, false] {
+            let how = folded ? "offset folded into the bias" : "offset in the kernel"
+            names.append("FC 64->64, weights in \(where_), \(how)")
+            cs.append(fcCase("f64\(where_)\(folded)", &r, batches: 1, inF: 64, outF: 64, saturate: false, perChannel: false,
+                             weightsInFlash: flash, folded: folded))
+            names.append("FC 256->64, weights in \(where_), \(how)")
+            cs.append(fcCase("f256\(where_)\(folded)", &r, batches: 1, inF: 256, outF: 64, saturate: false, perChannel: false,
+                             weightsInFlash: flash, folded: folded))
+        }
         names.append("conv 3x3 32->32 on 8x8 SAME, weights in \(where_)")
         cs.append(convCase("cv\(where_)", &r, size: 8, inC: 32, outC: 32, k: 3, weightsInFlash: flash))
     }
@@ -329,11 +342,15 @@ struct KernelTests {
             let perMAC = Double(roi.cycles) / Double(c.macs)
             print("cycles/MAC on \(board): \(names[i]): \(roi.cycles) cycles / \(c.macs) MACs = \(String(format: "%.3f", perMAC))")
             #expect(perMAC < bound, "\(names[i]) on \(board): \(perMAC) cycles/MAC")
+            // The issue's target for the generated FC (offset folded, weights in flash) on the M4.
+            if board == "max32660" && names[i] == "FC 256->64, weights in flash, offset folded into the bias" {
+                #expect(perMAC <= 2.2, "FC 256->64 on max32660: \(perMAC) cycles/MAC, target 2.2")
+            }
         }
         // Inner loops alone (DSP path): self cycles of the MAC-loop functions over all cases.
         let fcMACs = zip(names, cs).filter { $0.0.hasPrefix("FC") }.reduce(0) { $0 + $1.1.macs }
         let convMACs = zip(names, cs).filter { $0.0.hasPrefix("conv") }.reduce(0) { $0 + $1.1.macs }
-        for (fn, macs) in [("dot_4rows", fcMACs), ("mac_2x2", convMACs)] {
+        for (fn, macs) in [("dot_4rows", fcMACs), ("pixels_2x2", convMACs)] {
             if let f = result.functions.first(where: { $0.name == fn }) {
                 print("cycles/MAC on \(board): inner loop \(fn): \(String(format: "%.3f", Double(f.selfCycles) / Double(macs)))")
             }

@@ -90,8 +90,9 @@ typedef struct {
 static inline int conv2d_s8_scratch_size(const nn_geom_t *g) { return 2 * g->k_h * g->k_w * g->in_c; }
 
 /* Convolution. weights [out_c][k_h][k_w][in_c] (OHWI), bias [out_c] (may be NULL).
- * `scratch` holds conv2d_s8_scratch_size() int16 values (unused on the 1x1 fast path and on the
- * plain C path; may be NULL there). 1x1, stride 1, no padding takes the fully connected path. */
+ * `scratch` holds conv2d_s8_scratch_size() int16 values (used by the DSP path, also for 1x1
+ * kernels; unused on the plain C path, may be NULL there). 1x1, stride 1, no padding takes the
+ * fully connected path on the plain C path, and on the DSP path for a single pixel. */
 void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output,
                const nn_geom_t *geom, const nn_act_t *act, const nn_quant_t *quant, int16_t *scratch);
 

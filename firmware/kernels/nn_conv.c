@@ -19,9 +19,22 @@ static void im2col_s16(const int8_t *input, const nn_geom_t *g, int pixel, int p
     const int fast = (g->in_c & 3) == 0; /* every tap starts a group: widen four at a time */
     const int32_t off2 = nn_pack_offset(off);
     int16_t *tail = scratch + 2 * K4 + p * (K - K4);
+    const int row = g->k_w * g->in_c;          /* one kernel row of taps: contiguous in the input */
+    const int whole_rows = (row & 3) == 0 && x0 >= 0 && x0 + g->k_w <= g->in_w;
     int j = 0;
     for (int ky = 0; ky < g->k_h; ky++) {
         const int y = y0 + ky;
+        if (whole_rows) { /* the row is inside horizontally: widen it four bytes at a time */
+            const int inside = y >= 0 && y < g->in_h;
+            const int8_t *src = input + (y * g->in_w + x0) * g->in_c;
+            for (int k = 0; k < row; k += 4, j += 4) {
+                int16_t *dst = scratch + 2 * j + 4 * p;
+                int32_t v = inside ? nn_read32(src + k) : 0;
+                nn_write32(dst, inside ? __sxtab16(off2, v) : 0);
+                nn_write32(dst + 2, inside ? nn_sxtab16_ror8(off2, v) : 0);
+            }
+            continue;
+        }
         for (int kx = 0; kx < g->k_w; kx++) {
             const int x = x0 + kx;
             const int inside = y >= 0 && y < g->in_h && x >= 0 && x < g->in_w;
@@ -58,36 +71,97 @@ static int32_t dot_col(const int16_t *scratch, int p, const int8_t *w, int K, in
     return acc;
 }
 
-/* The 2x2 block's inner loop, kept in its own function so that the compiler has all
- * registers for it: `groups` groups of four reduction values, 16 MACs each. */
-static __attribute__((noinline)) void mac_2x2(const int16_t *col, const int8_t *w0, const int8_t *w1, int groups,
-                                              int32_t acc[4]) {
-    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0; /* a<pixel><channel> */
-    while (groups-- > 0) {
-        int32_t wa = nn_read32(w0), wb = nn_read32(w1);
-        w0 += 4;
-        w1 += 4;
-        int32_t wae = __sxtb16(wa), wbe = __sxtb16(wb);
-        int32_t p0 = nn_read32(col); /* pixel 0, lanes k, k+2 */
-        a00 = __smlad(wae, p0, a00);
-        a01 = __smlad(wbe, p0, a01);
-        int32_t p1 = nn_read32(col + 4); /* pixel 1, lanes k, k+2 */
-        a10 = __smlad(wae, p1, a10);
-        a11 = __smlad(wbe, p1, a11);
-        int32_t wao = nn_sxtb16_ror8(wa), wbo = nn_sxtb16_ror8(wb);
-        p0 = nn_read32(col + 2); /* pixel 0, lanes k+1, k+3 */
-        a00 = __smlad(wao, p0, a00);
-        a01 = __smlad(wbo, p0, a01);
-        p1 = nn_read32(col + 6); /* pixel 1, lanes k+1, k+3 */
-        a10 = __smlad(wao, p1, a10);
-        a11 = __smlad(wbo, p1, a11);
-        col += 8;
+/* One group of four reduction values of the 2x2 block (16 MACs): two weight words and four
+ * column words (pixel 0 lanes k,k+2 at [col], k+1,k+3 at [col, #4]; pixel 1 at #8 and #12),
+ * loaded four and two at a time so that the M4 pipelines them (the first chain post-increments
+ * col by 16, the second reads back at -12 and -4), four extends, eight SMLAD. */
+#define MAC2X2_GROUP                                          \
+    "ldr     %[wa], [%[w0]], #4\n\t"  /* channel c */        \
+    "ldr     %[wb], [%[w1]], #4\n\t"  /* channel c + 1 */    \
+    "ldr     %[pb], [%[col], #8]\n\t" /* pixel 1, k, k+2 */  \
+    "ldr     %[pa], [%[col]], #16\n\t" /* pixel 0, k, k+2 */ \
+    "sxtb16  %[we], %[wa]\n\t"                               \
+    "sxtb16  %[wf], %[wb]\n\t"                               \
+    "smlad   %[a00], %[we], %[pa], %[a00]\n\t"               \
+    "smlad   %[a01], %[wf], %[pa], %[a01]\n\t"               \
+    "smlad   %[a10], %[we], %[pb], %[a10]\n\t"               \
+    "smlad   %[a11], %[wf], %[pb], %[a11]\n\t"               \
+    "ldr     %[pa], [%[col], #-12]\n\t" /* pixel 0, k+1, k+3 */ \
+    "ldr     %[pb], [%[col], #-4]\n\t"  /* pixel 1, k+1, k+3 */ \
+    "sxtb16  %[wa], %[wa], ror #8\n\t"                       \
+    "sxtb16  %[wb], %[wb], ror #8\n\t"                       \
+    "smlad   %[a00], %[wa], %[pa], %[a00]\n\t"               \
+    "smlad   %[a01], %[wb], %[pa], %[a01]\n\t"               \
+    "smlad   %[a10], %[wa], %[pb], %[a10]\n\t"               \
+    "smlad   %[a11], %[wb], %[pb], %[a11]\n\t"
+#define MAC2X2_OUTPUTS                                                                                      \
+    : [col] "+r"(col), [w0] "+r"(w0), [w1] "+r"(w1), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),       \
+      [a11] "+r"(a11), [wa] "=&r"(wa), [wb] "=&r"(wb), [we] "=&r"(we), [wf] "=&r"(wf), [pa] "=&r"(pa),        \
+      [pb] "=&r"(pb)
+
+/* A pixel pair's part of conv_dsp, for pixels_2x2. */
+typedef struct {
+    const int16_t *col;  /* the two pixels' columns (im2col_s16 layout) */
+    int K, K4;           /* reduction length, and rounded down to a multiple of four */
+    const int32_t *bias; /* may be NULL */
+    nn_out_t out;
+    int8_t *o0, *o1;     /* the two pixels' outputs */
+} pair_ctx_t;
+
+/* Output channels 0 .. oc & ~1 of two pixels, as 2x2 blocks (channels c, c+1 = weight rows w0,
+ * w0 + K), each from bias to stored int8. The K4/4 groups of four reduction values go four per
+ * iteration (then two and one as the count asks) through MAC2X2_GROUP, in assembly because the
+ * loop needs 14 registers (three pointers, the end, four accumulators, six temporaries) and
+ * GCC 12 spills from the C; the K - K4 tail values in C; then requantization with each
+ * channel's parameters read once for both pixels. One function for all blocks, so that the
+ * accumulators go from the loop to the requantization in registers and there is no call per
+ * block. */
+static __attribute__((noinline)) void pixels_2x2(const pair_ctx_t *b, const int8_t *weights, int oc) {
+    const int K = b->K, K4 = b->K4, groups = K4 >> 2;
+    for (int c = 0; c + 1 < oc; c += 2) {
+        const int8_t *w0 = weights + c * K, *w1 = w0 + K;
+        const int16_t *col = b->col;
+        int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0; /* a<pixel><channel> */
+        if (b->bias) a00 = a10 = b->bias[c], a01 = a11 = b->bias[c + 1];
+        int32_t wa, wb, we, wf, pa, pb;
+        const int16_t *end = col + 8 * (groups & ~3);
+        if (col != end)
+            __asm__ volatile("1:\n\t" MAC2X2_GROUP MAC2X2_GROUP MAC2X2_GROUP MAC2X2_GROUP
+                             "cmp     %[col], %[end]\n\t"
+                             "bne     1b\n\t" MAC2X2_OUTPUTS : [end] "r"(end) : "cc", "memory");
+        if (groups & 2) __asm__ volatile(MAC2X2_GROUP MAC2X2_GROUP MAC2X2_OUTPUTS : : "memory");
+        if (groups & 1) __asm__ volatile(MAC2X2_GROUP MAC2X2_OUTPUTS : : "memory");
+        if (K != K4) {
+            const int16_t *tail0 = b->col + 2 * K4, *tail1 = tail0 + (K - K4);
+            for (int k = 0; k < K - K4; k++) {
+                a00 += tail0[k] * w0[k];
+                a01 += tail0[k] * w1[k];
+                a10 += tail1[k] * w0[k];
+                a11 += tail1[k] * w1[k];
+            }
+        }
+        const nn_out_t *p = &b->out;
+        const int qs = p->qstep;
+        const int32_t m0 = p->mult[c * qs], s0 = p->shift[c * qs], m1 = p->mult[(c + 1) * qs],
+                      s1 = p->shift[(c + 1) * qs];
+        const int32_t oo = p->out_off;
+        int32_t v00, v01, v10, v11;
+        if (!p->full || nn_requant_pair(a00, a10, m0, s0, oo, &v00, &v10) ||
+            nn_requant_pair(a01, a11, m1, s1, oo, &v01, &v11)) {
+            v00 = nn_requant_out(a00, m0, s0, oo, p->lo, p->hi);
+            v01 = nn_requant_out(a01, m1, s1, oo, p->lo, p->hi);
+            v10 = nn_requant_out(a10, m0, s0, oo, p->lo, p->hi);
+            v11 = nn_requant_out(a11, m1, s1, oo, p->lo, p->hi);
+        }
+        int8_t *o0 = b->o0, *o1 = b->o1;
+        o0[c] = (int8_t)v00;
+        o0[c + 1] = (int8_t)v01;
+        o1[c] = (int8_t)v10;
+        o1[c + 1] = (int8_t)v11;
     }
-    acc[0] = a00;
-    acc[1] = a01;
-    acc[2] = a10;
-    acc[3] = a11;
 }
+#undef MAC2X2_GROUP
+#undef MAC2X2_OUTPUTS
 
 /* DSP path: im2col of two output pixels, then a 2x2 register-blocked product (2 output
  * channels x 2 pixels, as CMSIS-NN's arm_nn_mat_mult_kernel_s8_s16): per group of four
@@ -99,8 +173,10 @@ static void conv_dsp(const int8_t *input, const int8_t *weights, const int32_t *
     const int K4 = K & ~3;
     const int npix = g->out_h * g->out_w;
     const int oc = g->out_c;
-    const int16_t *tail0 = scratch + 2 * K4;
-    const int16_t *tail1 = tail0 + (K - K4);
+    pair_ctx_t pc = {scratch, K, K4, bias,
+                     {q->multiplier, q->shift, q->per_channel ? 1 : 0, act->output_offset, act->act_min, act->act_max,
+                      act->act_min == -128 && act->act_max == 127},
+                     0, 0};
     for (int p = 0; p < npix; p += 2) {
         const int two = npix - p >= 2;
         int8_t *o0 = output + p * oc;
@@ -111,27 +187,11 @@ static void conv_dsp(const int8_t *input, const int8_t *weights, const int32_t *
         }
         im2col_s16(input, g, p + 1, 1, act->input_offset, scratch, K, K4);
         int8_t *o1 = o0 + oc;
-        int c = 0;
-        for (; c + 1 < oc; c += 2) {
-            const int8_t *w0 = weights + c * K;
-            const int8_t *w1 = w0 + K;
-            int32_t acc[4];
-            mac_2x2(scratch, w0, w1, K4 >> 2, acc);
-            int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3]; /* a<pixel><channel> */
-            w0 += K4;
-            w1 += K4;
-            for (int k = 0; k < K - K4; k++) {
-                a00 += tail0[k] * w0[k];
-                a01 += tail0[k] * w1[k];
-                a10 += tail1[k] * w0[k];
-                a11 += tail1[k] * w1[k];
-            }
-            o0[c] = nn_finish(a00, bias, c, act, q);
-            o0[c + 1] = nn_finish(a01, bias, c + 1, act, q);
-            o1[c] = nn_finish(a10, bias, c, act, q);
-            o1[c + 1] = nn_finish(a11, bias, c + 1, act, q);
-        }
-        if (c < oc) { /* odd last channel */
+        pc.o0 = o0;
+        pc.o1 = o1;
+        pixels_2x2(&pc, weights, oc);
+        if (oc & 1) { /* odd last channel */
+            const int c = oc - 1;
             const int8_t *w0 = weights + c * K;
             o0[c] = nn_finish(dot_col(scratch, 0, w0, K, K4), bias, c, act, q);
             o1[c] = nn_finish(dot_col(scratch, 1, w0, K, K4), bias, c, act, q);
@@ -170,8 +230,15 @@ static void conv_plain(const int8_t *input, const int8_t *weights, const int32_t
 
 void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *bias, int8_t *output,
                const nn_geom_t *g, const nn_act_t *act, const nn_quant_t *quant, int16_t *scratch) {
-    if (g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
-        g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w) {
+    const int pointwise = g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
+                          g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
+#if defined(__ARM_FEATURE_DSP)
+    /* With two or more pixels the 2x2 block (weights widened once for two pixels) beats the
+     * fully connected path's four rows x one pixel, even counting the im2col of each pixel. */
+    if (pointwise && g->out_h * g->out_w == 1) {
+#else
+    if (pointwise) {
+#endif
         /* 1x1 fast path: every pixel is a fully connected layer over its channels; no im2col. */
         fully_connected_s8(input, weights, bias, output, g->in_h * g->in_w, g->in_c, g->out_c, act, quant);
         return;
@@ -185,28 +252,6 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *bias, 
 }
 
 #if defined(__ARM_FEATURE_DSP)
-/* nn_requantize + output offset + clamp (same results as nn_finish). Fast path, for
- * |x| < 2^29 (x = acc << left) and right shift r < 30:
- *  - the doubling high multiply (x*m + 2^30) >> 31 is SMMULR(2x, m) = (2x*m + 2^31) >> 32;
- *  - the rounding divide (half away from zero) of v by 2^r is (2v + 2^r - (v < 0)) >> (r + 1)
- *    for every r >= 0 (|v| < 2^29 here, so 2v + 2^r does not overflow).
- * Anything else goes through nn_requantize. */
-static inline int32_t dw_requant(int32_t acc, int32_t m, int32_t shift, int32_t out_off, int32_t lo, int32_t hi) {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t r = left - shift;
-    const int32_t x = (int32_t)((uint32_t)acc << left);
-    int32_t v;
-    if (__builtin_expect((uint32_t)x + (1u << 29) < (1u << 30) && r < 30, 1)) {
-        int32_t h;
-        __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(x * 2), "r"(m));
-        v = (h * 2 + (1 << r) + (h >> 31)) >> (r + 1);
-    } else {
-        v = nn_requantize(acc, m, shift);
-    }
-    v += out_off;
-    return v < lo ? lo : (v > hi ? hi : v);
-}
-
 /* Per-call and per-pixel parameters of the depthwise DSP path. */
 typedef struct {
     int nky, nkx;          /* taps inside the input (the window clamped to it) */
@@ -306,10 +351,12 @@ static __attribute__((noinline)) void dw_pixel4(const int8_t *in_base, const int
         const int qs = x->qstep;
         const int32_t *m = x->mult + c * qs, *sh = x->shift + c * qs;
         const int32_t oo = x->out_off, lo = x->lo, hi = x->hi;
-        uint32_t o = (uint8_t)dw_requant(a0, m[0], sh[0], oo, lo, hi);
-        o |= (uint32_t)(uint8_t)dw_requant(a1, m[qs], sh[qs], oo, lo, hi) << 8;
-        o |= (uint32_t)(uint8_t)dw_requant(a2, m[2 * qs], sh[2 * qs], oo, lo, hi) << 16;
-        o |= (uint32_t)(uint8_t)dw_requant(a3, m[3 * qs], sh[3 * qs], oo, lo, hi) << 24;
+        const int32_t v0 = nn_requant_out(a0, m[0], sh[0], oo, lo, hi);
+        const int32_t v1 = nn_requant_out(a1, m[qs], sh[qs], oo, lo, hi);
+        const int32_t v2 = nn_requant_out(a2, m[2 * qs], sh[2 * qs], oo, lo, hi);
+        const int32_t v3 = nn_requant_out(a3, m[3 * qs], sh[3 * qs], oo, lo, hi);
+        const uint32_t o = (uint32_t)(uint8_t)v0 | (uint32_t)(uint8_t)v1 << 8 | (uint32_t)(uint8_t)v2 << 16 |
+                           (uint32_t)(uint8_t)v3 << 24;
         nn_write32(out + c, (int32_t)o);
     }
 }

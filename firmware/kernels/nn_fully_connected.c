@@ -15,11 +15,12 @@
         acc1 = __smlad(nn_sxtb16_ror8(vb), xo, acc1);                         \
     } while (0)
 
-/* The inner loop for two weight rows, kept in its own function so that the compiler has all
- * registers for it: eight columns per iteration, then a group of four if K & 4. */
+/* The inner loop for two weight rows (the one to three rows left after the groups of four),
+ * kept in its own function so that the compiler has all registers for it: eight columns per
+ * iteration, then a group of four if K & 4. The accumulators start from acc[] (the bias). */
 static __attribute__((noinline)) void dot_2rows(const int8_t *x, const int8_t *w0, const int8_t *w1, int K,
                                                 int32_t off2, int32_t acc[2]) {
-    int32_t acc0 = 0, acc1 = 0;
+    int32_t acc0 = acc[0], acc1 = acc[1];
     for (int k = K >> 3; k > 0; k--) {
         int32_t x0 = nn_read32(x), x1 = nn_read32(x + 4);
         int32_t a0 = nn_read32(w0), a1 = nn_read32(w0 + 4);
@@ -38,86 +39,150 @@ static __attribute__((noinline)) void dot_2rows(const int8_t *x, const int8_t *w
     acc[1] = acc1;
 }
 
-/* Four weight rows against one input row, four columns per iteration: the input word is
- * widened once for all four rows (16 MACs: 5 loads, 10 extends, 8 SMLAD). The loop is written
- * in assembly because it needs 14 registers (pointers x, w0 and w2 = w0 + 2K, the row stride
- * K, the end, the packed offset, four accumulators and four temporaries) and GCC 12 spills
- * three of them from the C version. Rows 1 and 3 are read at [w0, K] and [w2, K]. */
+/* One group of four columns for four weight rows (16 MACs): five loads, issued in pairs or
+ * triples so that the M4 pipelines them (a load right after a load costs one cycle, unless both
+ * post-increment the same base), ten extends, eight SMLAD. Rows 0 and 1 are read at [w0] and
+ * [w0, K], rows 2 and 3 at [w2] and [w2, K]. The input word's register is reused as the
+ * temporary once it is widened. WIDEN_X is how the input word becomes two lanes pairs: SXTB16
+ * when the input offset is 0 (the code generator folds it into the bias), SXTAB16 adding it. */
+#define FC4_GROUP(WIDEN_X)                                         \
+    "ldr     %[xr], [%[x]], #4\n\t"     /* four inputs */          \
+    "ldr     %[wa], [%[w0], %[K]]\n\t"  /* row 1 */                \
+    "ldr     %[wb], [%[w0]], #4\n\t"    /* row 0 */                \
+    WIDEN_X                             /* xe: in[k], in[k+2]; xo: in[k+1], in[k+3] */ \
+    "sxtb16  %[xr], %[wa]\n\t"                                     \
+    "smlad   %[a1], %[xr], %[xe], %[a1]\n\t"                       \
+    "sxtb16  %[wa], %[wa], ror #8\n\t"                             \
+    "smlad   %[a1], %[wa], %[xo], %[a1]\n\t"                       \
+    "sxtb16  %[xr], %[wb]\n\t"                                     \
+    "smlad   %[a0], %[xr], %[xe], %[a0]\n\t"                       \
+    "sxtb16  %[wb], %[wb], ror #8\n\t"                             \
+    "smlad   %[a0], %[wb], %[xo], %[a0]\n\t"                       \
+    "ldr     %[wa], [%[w2], %[K]]\n\t"  /* row 3 */                \
+    "ldr     %[wb], [%[w2]], #4\n\t"    /* row 2 */                \
+    "sxtb16  %[xr], %[wa]\n\t"                                     \
+    "smlad   %[a3], %[xr], %[xe], %[a3]\n\t"                       \
+    "sxtb16  %[wa], %[wa], ror #8\n\t"                             \
+    "smlad   %[a3], %[wa], %[xo], %[a3]\n\t"                       \
+    "sxtb16  %[xr], %[wb]\n\t"                                     \
+    "smlad   %[a2], %[xr], %[xe], %[a2]\n\t"                       \
+    "sxtb16  %[wb], %[wb], ror #8\n\t"                             \
+    "smlad   %[a2], %[wb], %[xo], %[a2]\n\t"
+#define WIDEN_RAW "sxtb16  %[xe], %[xr]\n\tsxtb16  %[xo], %[xr], ror #8\n\t"
+#define WIDEN_OFF "sxtab16 %[xe], %[off2], %[xr]\n\tsxtab16 %[xo], %[off2], %[xr], ror #8\n\t"
+#define FC4_OUTPUTS                                                                                     \
+    : [x] "+r"(x), [w0] "+r"(w0), [w2] "+r"(w2), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), \
+      [xr] "=&r"(xr), [xe] "=&r"(xe), [xo] "=&r"(xo), [wa] "=&r"(wa), [wb] "=&r"(wb)
+
+/* Four weight rows against one input row, the columns up to the last multiple of four: four
+ * groups per iteration (one compare and branch per 64 MACs), then two and one more groups as
+ * K & 8 and K & 4 ask. In assembly because the loop needs 14 registers (pointers x, w0 and
+ * w2 = w0 + 2K, the row stride K, the loop end, four accumulators, five temporaries) and GCC
+ * 12 spills from the C. With a non-zero input offset the packed offset needs a fifteenth, so
+ * that variant reads the loop end from the stack (two more cycles per 64 MACs). The
+ * accumulators start from acc[] (the bias). */
 static __attribute__((noinline)) void dot_4rows(const int8_t *x, const int8_t *w0, int K, int32_t off2,
                                                 int32_t acc[4]) {
     const int8_t *w2 = w0 + 2 * K;
-    const int8_t *end = x + (K & ~3);
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    int32_t v, w, xe, xo;
-    if (x != end) {
-        __asm__ volatile(
-            "1:\n\t"
-            "ldr     %[v], [%[x]], #4\n\t"            /* four input bytes */
-            "ldr     %[w], [%[w0], %[K]]\n\t"         /* row 1 */
-            "sxtab16 %[xe], %[off2], %[v]\n\t"        /* in[k]+off,   in[k+2]+off */
-            "sxtab16 %[xo], %[off2], %[v], ror #8\n\t" /* in[k+1]+off, in[k+3]+off */
-            "sxtb16  %[v], %[w]\n\t"
-            "smlad   %[a1], %[v], %[xe], %[a1]\n\t"
-            "sxtb16  %[v], %[w], ror #8\n\t"
-            "smlad   %[a1], %[v], %[xo], %[a1]\n\t"
-            "ldr     %[w], [%[w0]], #4\n\t"           /* row 0 */
-            "sxtb16  %[v], %[w]\n\t"
-            "smlad   %[a0], %[v], %[xe], %[a0]\n\t"
-            "sxtb16  %[v], %[w], ror #8\n\t"
-            "smlad   %[a0], %[v], %[xo], %[a0]\n\t"
-            "ldr     %[w], [%[w2], %[K]]\n\t"         /* row 3 */
-            "sxtb16  %[v], %[w]\n\t"
-            "smlad   %[a3], %[v], %[xe], %[a3]\n\t"
-            "sxtb16  %[v], %[w], ror #8\n\t"
-            "smlad   %[a3], %[v], %[xo], %[a3]\n\t"
-            "ldr     %[w], [%[w2]], #4\n\t"           /* row 2 */
-            "sxtb16  %[v], %[w]\n\t"
-            "smlad   %[a2], %[v], %[xe], %[a2]\n\t"
-            "sxtb16  %[v], %[w], ror #8\n\t"
-            "smlad   %[a2], %[v], %[xo], %[a2]\n\t"
-            "cmp     %[x], %[end]\n\t"
-            "bne     1b\n\t"
-            : [x] "+r"(x), [w0] "+r"(w0), [w2] "+r"(w2), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
-              [a3] "+r"(a3), [v] "=&r"(v), [w] "=&r"(w), [xe] "=&r"(xe), [xo] "=&r"(xo)
-            : [K] "r"(K), [off2] "r"(off2), [end] "r"(end)
-            : "cc", "memory");
+    const int8_t *end = x + (K & ~15);
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t xr, xe, xo, wa, wb;
+    if (off2 == 0) {
+        if (x != end)
+            __asm__ volatile("1:\n\t" FC4_GROUP(WIDEN_RAW) FC4_GROUP(WIDEN_RAW) FC4_GROUP(WIDEN_RAW)
+                             FC4_GROUP(WIDEN_RAW) "cmp     %[x], %[end]\n\t"
+                             "bne     1b\n\t" FC4_OUTPUTS : [K] "r"(K), [end] "r"(end) : "cc", "memory");
+        if (K & 8) __asm__ volatile(FC4_GROUP(WIDEN_RAW) FC4_GROUP(WIDEN_RAW) FC4_OUTPUTS : [K] "r"(K) : "memory");
+        if (K & 4) __asm__ volatile(FC4_GROUP(WIDEN_RAW) FC4_OUTPUTS : [K] "r"(K) : "memory");
+    } else {
+        if (x != end)
+            __asm__ volatile("1:\n\t" FC4_GROUP(WIDEN_OFF) FC4_GROUP(WIDEN_OFF) FC4_GROUP(WIDEN_OFF)
+                             FC4_GROUP(WIDEN_OFF) "ldr     %[xr], %[end]\n\t"
+                             "cmp     %[x], %[xr]\n\t"
+                             "bne     1b\n\t" FC4_OUTPUTS : [K] "r"(K), [off2] "r"(off2), [end] "m"(end)
+                             : "cc", "memory");
+        if (K & 8)
+            __asm__ volatile(FC4_GROUP(WIDEN_OFF) FC4_GROUP(WIDEN_OFF) FC4_OUTPUTS : [K] "r"(K), [off2] "r"(off2)
+                             : "memory");
+        if (K & 4) __asm__ volatile(FC4_GROUP(WIDEN_OFF) FC4_OUTPUTS : [K] "r"(K), [off2] "r"(off2) : "memory");
     }
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
     acc[3] = a3;
 }
+#undef FC4_GROUP
+#undef WIDEN_RAW
+#undef WIDEN_OFF
+#undef FC4_OUTPUTS
+
+/* The columns past the last multiple of four, for `rows` consecutive rows. */
+static void fc_tail(const int8_t *in, const int8_t *w, int K, int rows, int32_t off, int32_t acc[2]) {
+    for (int r = 0; r < rows; r++)
+        for (int k = K & ~3; k < K; k++) acc[r] += (in[k] + off) * w[r * K + k];
+}
+
+/* Requantization, offset and clamp of outputs n .. n+count-1 (bias already in acc). Out of
+ * line so that it has the registers to itself (inlined into the row loop, GCC spills its
+ * parameters per output); the parameters are copied to locals first, since the int8 stores
+ * could alias them. */
+static __attribute__((noinline)) void fc_store(const int32_t *acc, int count, int n, const nn_out_t *p,
+                                               int8_t *out) {
+    const int qstep = p->qstep;
+    const int32_t *mult = p->mult + n * qstep, *shift = p->shift + n * qstep;
+    const int32_t oo = p->out_off, lo = p->lo, hi = p->hi;
+    out += n;
+    const int32_t m = *mult, left = *shift > 0 ? *shift : 0, r1 = left - *shift + 1;
+    if (!qstep && r1 <= 30) {
+        /* Per tensor: nn_requant_out's fast path with the shifts worked out once. */
+        for (int r = 0; r < count; r++) {
+            const int32_t x = (int32_t)((uint32_t)acc[r] << left);
+            int32_t v;
+            if (__builtin_expect((uint32_t)x + (1u << 29) < (1u << 30), 1)) {
+                int32_t h;
+                __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(x * 2), "r"(m));
+                v = (h * 2 + (1 << (r1 - 1)) + (h >> 31)) >> r1;
+            } else {
+                v = nn_requant_slow(acc[r], m, *shift);
+            }
+            v += oo;
+            out[r] = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+        }
+        return;
+    }
+    for (int r = 0; r < count; r++) {
+        out[r] = (int8_t)nn_requant_out(acc[r], *mult, *shift, oo, lo, hi);
+        mult += qstep;
+        shift += qstep;
+    }
+}
 
 /* One input row against all weight rows: four rows at a time, then pairs for the rest. */
 static void vec_mat_s8(const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out, int K, int N,
                        const nn_act_t *act, const nn_quant_t *q) {
-    const int32_t off = act->input_offset;
-    const int32_t off2 = nn_pack_offset(off);
-    const int K4 = K & ~3;
+    const int32_t off = act->input_offset, off2 = nn_pack_offset(off);
+    const nn_out_t p = {q->multiplier, q->shift, q->per_channel ? 1 : 0, act->output_offset, act->act_min,
+                        act->act_max, act->act_min == -128 && act->act_max == 127};
     int n = 0;
     for (; n + 3 < N; n += 4) {
         const int8_t *w0 = w + n * K;
-        int32_t acc[4];
+        int32_t acc[4] = {0, 0, 0, 0};
+        if (bias) memcpy(acc, bias + n, sizeof acc);
         dot_4rows(in, w0, K, off2, acc);
-        for (int k = K4; k < K; k++) {
-            int32_t xv = in[k] + off;
-            for (int r = 0; r < 4; r++) acc[r] += xv * w0[r * K + k];
+        if (K & 3) {
+            fc_tail(in, w0, K, 2, off, acc);
+            fc_tail(in, w0 + 2 * K, K, 2, off, acc + 2);
         }
-        for (int r = 0; r < 4; r++) out[n + r] = nn_finish(acc[r], bias, n + r, act, q);
+        fc_store(acc, 4, n, &p, out);
     }
     for (; n < N; n += 2) {
         const int two = N - n >= 2;
         const int8_t *w0 = w + n * K;
         const int8_t *w1 = two ? w0 + K : w0; /* odd last row: computed twice, stored once */
-        int32_t acc[2];
+        int32_t acc[2] = {bias ? bias[n] : 0, bias && two ? bias[n + 1] : 0};
         dot_2rows(in, w0, w1, K, off2, acc);
-        for (int k = K4; k < K; k++) {
-            int32_t xv = in[k] + off;
-            acc[0] += xv * w0[k];
-            acc[1] += xv * w1[k];
-        }
-        out[n] = nn_finish(acc[0], bias, n, act, q);
-        if (two) out[n + 1] = nn_finish(acc[1], bias, n + 1, act, q);
+        if (K & 3) fc_tail(in, w0, K, two ? 2 : 1, off, acc);
+        fc_store(acc, two ? 2 : 1, n, &p, out);
     }
 }
 #else

@@ -33,6 +33,7 @@ public enum AccuracyHarness {
             };
 
             int main(void) {
+                model_init();
                 for (int i = 0; i < \(samples.count); i++) {
                     memcpy(model_input, samples[i], MODEL_INPUT_SIZE);
                     mcusim_roi_begin("inference");
@@ -51,11 +52,12 @@ public enum AccuracyHarness {
     }
 
     public static func run(_ compressed: CompressedModel, test: [(x: [Float], y: Int)], modelPath: String, board: Board,
-                           directory: String, builder: FirmwareBuilder, options: RunOptions = RunOptions()) throws -> Outcome {
+                           directory: String, builder: FirmwareBuilder, options: RunOptions = RunOptions(),
+                           placement: Placement = Placement()) throws -> Outcome {
         let model = compressed.model
         let samples = test.map { quantize($0.x, model: model) }
         let (elf, _) = try builder.build(model: model, modelPath: modelPath, board: board, directory: directory,
-                                         mainSource: mainSource(samples: samples), encodings: compressed.encodings)
+                                         mainSource: mainSource(samples: samples), placement: placement, encodings: compressed.encodings)
         var runOptions = options
         runOptions.maxInstructions = max(runOptions.maxInstructions, 2_000_000_000)
         let machine = try Machine(board: board, image: try ELFLoader.load(path: elf), options: runOptions)

@@ -8,6 +8,9 @@ public struct GeneratedFirmware: Sendable {
     public var inputElements: Int
     public var outputElements: Int
     public var arenaBytes: Int
+    /// Bytes of weight arrays (placed as `placement.weights` says).
+    public var weightBytes: Int
+    public var placement: Placement
     /// Layers in order: the C function name and the operator.
     public var layers: [(function: String, kind: OperatorKind)]
 }
@@ -19,7 +22,7 @@ public struct GeneratedFirmware: Sendable {
 /// result in `model_output`.
 public enum CodeGenerator {
     /// `encodings` stores the listed CONV_2D and FULLY_CONNECTED layers sparse (nn_sparse.h).
-    public static func generate(_ model: Model, file: String, encodings: [Int: SparseEncoding] = [:]) throws -> GeneratedFirmware {
+    public static func generate(_ model: Model, file: String, placement: Placement = Placement(), encodings: [Int: SparseEncoding] = [:]) throws -> GeneratedFirmware {
         let ops = model.operators
         guard let inputIndex = model.inputs.first, let input = model.tensor(inputIndex), input.type == .int8 else {
             throw GeneratorError.invalidModel(file: file, problem: "the model's input must be an int8 tensor")
@@ -50,12 +53,13 @@ public enum CodeGenerator {
         var functions = ""
         var calls = ""
         var layers: [(function: String, kind: OperatorKind)] = []
-        var scratch = 0, sparseScratch = 0
+        var scratch = 0, weightBytes = 0, sparseScratch = 0
         for (layer, op) in ops.enumerated() {
             let name = String(format: "layer%02d_%@", layer, shortName(op.kind))
             layers.append((name, op.kind))
             let body = try LayerEmitter.emit(op, layer: layer, model: trimmed, input: buffer, constants: &constants,
-                                             scratch: &scratch, sparseScratch: &sparseScratch,
+                                             scratch: &scratch, weightStorage: placement.weightStorage,
+                                             weightBytes: &weightBytes, sparseScratch: &sparseScratch,
                                              encoding: encodings[layer] ?? .dense, file: file)
             functions += "/* \(op.kind.rawValue) */\n__attribute__((noinline, optimize(\"no-optimize-sibling-calls\"))) void \(name)(void) {\n\(body)}\n\n"
             calls += "    \(name)();\n"
@@ -72,6 +76,7 @@ public enum CodeGenerator {
 
             extern int8_t model_input[MODEL_INPUT_SIZE];
             extern int8_t model_output[MODEL_OUTPUT_SIZE];
+            void model_init(void); /* once, before model_run: copies DRAM-placed weights */
             void model_run(void);
 
             #endif
@@ -85,12 +90,16 @@ public enum CodeGenerator {
             #include "model.h"
 
             int8_t model_output[MODEL_OUTPUT_SIZE];
-            static int8_t arena[MODEL_ARENA_SIZE > 0 ? MODEL_ARENA_SIZE : 4] __attribute__((aligned(4)));
-            static int16_t scratch[\(max(scratch, 2))] __attribute__((unused));
-            static int32_t sparse_scratch[\(max(sparseScratch, 1))] __attribute__((unused));
+            /* Placement: weights in \(placement.weights.rawValue), activations in \(placement.activations.rawValue). */
+            static int8_t arena[MODEL_ARENA_SIZE > 0 ? MODEL_ARENA_SIZE : 4] __attribute__((aligned(4)))\(placement.activationAttributes);
+            static int16_t scratch[\(max(scratch, 2))] __attribute__((unused))\(placement.activationAttributes);
+            static int32_t sparse_scratch[\(max(sparseScratch, 1))] __attribute__((unused))\(placement.activationAttributes);
 
             \(constants)
-            \(functions)/* No sibling calls, so that every layer is entered by a call the profile counts. */
+            \(functions)void model_init(void) {
+            \(placement.weights == .dram ? dramCopy : "")}
+
+            /* No sibling calls, so that every layer is entered by a call the profile counts. */
             __attribute__((optimize("no-optimize-sibling-calls"))) void model_run(void) {
             \(calls)}
 
@@ -101,6 +110,7 @@ public enum CodeGenerator {
             #include "model.h"
 
             int main(void) {
+                model_init();
                 mcusim_roi_begin("inference");
                 model_run();
                 mcusim_roi_end("inference");
@@ -109,8 +119,18 @@ public enum CodeGenerator {
 
             """
         return GeneratedFirmware(modelC: modelC, modelH: modelH, mainC: mainC, inputElements: input.elementCount,
-                                 outputElements: output.elementCount, arenaBytes: plan.size, layers: layers)
+                                 outputElements: output.elementCount, arenaBytes: plan.size, weightBytes: weightBytes,
+                                 placement: placement, layers: layers)
     }
+
+    /// model_init's body for weights in DRAM: the .dram_data image from flash to DRAM (symbols
+    /// from Placement.linkerScript), as the start-up code does for .data.
+    static let dramCopy = """
+            extern const uint8_t _sidram_data[];
+            extern uint8_t _sdram_data[], _edram_data[];
+            for (uint8_t *d = _sdram_data; d < _edram_data; d++) *d = _sidram_data[d - _sdram_data];
+
+        """
 
     /// `model_input` as initialised data: the harness input, rebuilt per input by `check`.
     public static func inputSource(_ values: [Int8]) -> String {

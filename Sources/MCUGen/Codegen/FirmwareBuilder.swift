@@ -11,11 +11,13 @@ public struct FirmwareBuilder: Sendable {
     /// harness input (zeros when nil). Returns the ELF path and what was generated.
     /// `mainSource` replaces the generated harness (e.g. an accuracy loop over embedded data).
     public func build(model: Model, modelPath: String, board: Board, directory: String, input: [Int8]? = nil,
-                      mainSource: String? = nil, encodings: [Int: SparseEncoding] = [:]) throws -> (elf: String, firmware: GeneratedFirmware) {
+                      mainSource: String? = nil, placement: Placement = Placement(),
+                      encodings: [Int: SparseEncoding] = [:]) throws -> (elf: String, firmware: GeneratedFirmware) {
         guard let fw = Toolchain.firmwareDirectory() else {
             throw GeneratorError.toolchainMissing("cannot find the firmware/ folder (kernels and runtime)")
         }
-        let generated = try CodeGenerator.generate(model, file: modelPath, encodings: encodings)
+        let generated = try CodeGenerator.generate(model, file: modelPath, placement: placement, encodings: encodings)
+        try placement.validate(board: board, weightBytes: generated.weightBytes, arenaBytes: generated.arenaBytes, file: modelPath)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         func write(_ text: String, _ name: String) throws {
             do { try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8) } catch {
@@ -30,7 +32,12 @@ public struct FirmwareBuilder: Sendable {
         let sources = ["main.c", "model.c", "input.c"].map { "\(directory)/\($0)" }
             + kernels.filter { $0.hasSuffix(".c") }.sorted().map { "\(fw)/kernels/\($0)" }
         let elf = "\(directory)/firmware.elf"
-        try toolchain.build(sources: sources, board: board, output: elf,
+        var linkerScript: String?
+        if placement.usesDRAM, let script = Placement.linkerScript(board: board) {
+            try write(script, "model.ld")
+            linkerScript = "\(directory)/model.ld"
+        }
+        try toolchain.build(sources: sources, board: board, output: elf, linkerScript: linkerScript,
                             extraFlags: ["-std=c11", "-I", "\(fw)/kernels", "-I", "\(fw)/runtime", "-I", directory])
         return (elf, generated)
     }
@@ -58,13 +65,14 @@ public enum ModelCheck {
     }
 
     public static func run(model: Model, modelPath: String, board: Board, directory: String, seed: Int,
-                           builder: FirmwareBuilder, options: RunOptions, encodings: [Int: SparseEncoding] = [:]) throws -> Outcome {
+                           builder: FirmwareBuilder, options: RunOptions, placement: Placement = Placement(),
+                           encodings: [Int: SparseEncoding] = [:]) throws -> Outcome {
         guard let inputTensor = model.inputs.first.flatMap(model.tensor) else {
             throw GeneratorError.invalidModel(file: modelPath, problem: "the model has no input")
         }
         let input = randomInput(count: inputTensor.elementCount, seed: seed)
         let (elf, generated) = try builder.build(model: model, modelPath: modelPath, board: board, directory: directory, input: input,
-                                                     encodings: encodings)
+                                                     placement: placement, encodings: encodings)
         let image = try ELFLoader.load(path: elf)
         let machine = try Machine(board: board, image: image, options: options)
         let result = machine.run()
@@ -84,7 +92,7 @@ public enum ModelCheck {
     /// over models cut after a layer (each cut is built and run with the same input). Assumes a
     /// difference, once there, persists downstream. nil when every cut matches.
     public static func firstDifferingLayer(model: Model, modelPath: String, board: Board, directory: String, seed: Int,
-                                           builder: FirmwareBuilder, options: RunOptions,
+                                           builder: FirmwareBuilder, options: RunOptions, placement: Placement = Placement(),
                                            encodings: [Int: SparseEncoding] = [:]) throws -> Int? {
         // RESHAPE outputs alias their input, so a cut must end at a layer that writes its output.
         let cuts = model.operators.indices.filter { model.operators[$0].kind != .reshape }
@@ -96,7 +104,8 @@ public enum ModelCheck {
             cut.operators = Array(model.operators[...cuts[mid]])
             cut.outputs = Array(model.operators[cuts[mid]].outputs.prefix(1))
             let outcome = try run(model: cut, modelPath: modelPath, board: board, directory: directory, seed: seed,
-                                  builder: builder, options: options, encodings: encodings.filter { $0.key <= cuts[mid] })
+                                  builder: builder, options: options, placement: placement,
+                                  encodings: encodings.filter { $0.key <= cuts[mid] })
             if outcome.matches { lo = mid + 1 } else { found = cuts[mid]; hi = mid - 1 }
         }
         return found

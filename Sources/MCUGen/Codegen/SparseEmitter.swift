@@ -2,7 +2,8 @@
 /// arrays, the folded bias and an nn_sparse_t, and the call into nn_sparse.c.
 enum SparseEmitter {
     static func emit(_ op: Operator, layer: Int, model: Model, weights: [Int8], bias: [Int32]?, input buffer: (Int) -> String,
-                     constants: inout String, scratch: inout Int, encoding: SparseEncoding, file: String) throws -> String {
+                     constants: inout String, scratch: inout Int, weightStorage: String, weightBytes: inout Int,
+                     encoding: SparseEncoding, file: String) throws -> String {
         func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
         let prefix = String(format: "l%02d", layer)
         let inT = try tensor(op.inputs[0]), w = try tensor(op.inputs[1]), out = try tensor(op.outputs[0])
@@ -13,26 +14,28 @@ enum SparseEmitter {
                                         inputOffset: -ModelRunner.zeroPoint(inT), encoding: encoding)
         let m = layerData.matrix
         constants += "/* \(prefix): \(encoding) weights, \(m.values.count) stored of \(weights.count) (\(m.indexBytes) index bytes) */\n"
-        constants += "static const int8_t \(prefix)_values[\(max(m.values.count, 1))] = {\n" + CArray.rows(m.values.isEmpty ? ["0"] : m.values.map { String($0) }) + "};\n"
+        weightBytes += m.weightBytes + m.indexBytes
+        constants += "\(weightStorage) int8_t \(prefix)_values[\(max(m.values.count, 1))] = {\n" + CArray.rows(m.values.isEmpty ? ["0"] : m.values.map { String($0) }) + "};\n"
         let indexName: String
         if m.index.isEmpty {
             indexName = "0"
         } else {
             let (type, items) = indexItems(m)
-            constants += "static const \(type) \(prefix)_index[\(items.count)] = {\n" + CArray.rows(items) + "};\n"
+            constants += "\(weightStorage) \(type) \(prefix)_index[\(items.count)] = {\n" + CArray.rows(items) + "};\n"
             indexName = "\(prefix)_index"
         }
         var rowName = "0"
         if !m.rowCount.isEmpty {
-            constants += "static const uint16_t \(prefix)_rows[\(m.rowCount.count)] = {\n" + CArray.rows(m.rowCount.map { String($0) }) + "};\n"
+            constants += "\(weightStorage) uint16_t \(prefix)_rows[\(m.rowCount.count)] = {\n" + CArray.rows(m.rowCount.map { String($0) }) + "};\n"
             rowName = "\(prefix)_rows"
         }
         constants += "static const int32_t \(prefix)_bias[\(rows)] = { /* bias + input offset x row sum */\n"
             + CArray.rows(layerData.foldedBias.map { String($0) }) + "};\n"
         var (n, mm) = (0, 0)
         if case let .nm(a, b) = encoding { (n, mm) = (a, b) }
+        // The kernels read the input offset only as the zero point of padding taps.
         var body = LayerEmitter.requantization(prefix: prefix, input: inT, weights: w, output: out, activation: op.activation,
-                                               constants: &constants)
+                                               inputOffset: -ModelRunner.zeroPoint(inT), constants: &constants)
         body += "    static const nn_sparse_t sw = { \(m.cFormat), \(m.rows), \(m.cols), \(n), \(mm), \(prefix)_values, \(indexName), \(rowName), \(prefix)_bias };\n"
         switch op.options {
         case let .conv2D(o):

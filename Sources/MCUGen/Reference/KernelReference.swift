@@ -81,6 +81,19 @@ public enum KernelReference {
         return Int8(QA.clamp(v, act.min, act.max))
     }
 
+    /// The bias with the input offset's share folded in, for a fully connected layer (or a 1x1
+    /// convolution) whose kernel then runs with input offset 0: bias[n] + offset * sum(row n),
+    /// in wrapping int32 arithmetic, so the accumulator equals sum((x + offset) * w) + bias
+    /// bit for bit (CMSIS-NN's "kernel sums"). `weights` is [outFeatures][inFeatures].
+    public static func foldInputOffset(bias: [Int32]?, weights: [Int8], inFeatures: Int, outFeatures: Int,
+                                       inputOffset: Int32) -> [Int32] {
+        (0..<outFeatures).map { n in
+            var sum: Int32 = 0
+            for k in 0..<inFeatures { sum &+= Int32(weights[n * inFeatures + k]) }
+            return (bias?[n] ?? 0) &+ inputOffset &* sum
+        }
+    }
+
     public static func fullyConnected(input: [Int8], weights: [Int8], bias: [Int32]?, batches: Int, inFeatures: Int,
                                       outFeatures: Int, act: Activation, quant: Quant) -> [Int8] {
         var out = [Int8](repeating: 0, count: batches * outFeatures)

@@ -44,6 +44,10 @@ public enum ModelRunner {
                 values[outIndex] = op.kind == .averagePool2D
                     ? KernelReference.avgPool2d(input: x, geometry: g, actMin: lo, actMax: hi)
                     : KernelReference.maxPool2d(input: x, geometry: g, actMin: lo, actMax: hi)
+            case .add:
+                let a = try value(op.inputs[0]), b = try value(op.inputs[1])
+                let params = try addParams(op, layer: layer, tensor(op.inputs[0]), tensor(op.inputs[1]), out, file: file)
+                values[outIndex] = KernelReference.add(a, b, params: params)
             case .reshape:
                 values[outIndex] = try value(op.inputs[0])
             case .softmax:
@@ -88,6 +92,29 @@ public enum ModelRunner {
                                               strideH: strideH, strideW: strideW, same: padding == .same)
         if outShape.count == 4 { g.outH = outShape[1]; g.outW = outShape[2] }
         return g
+    }
+
+    /// TFLite's int8 ADD parameters, as its Prepare computes them: both inputs brought to twice
+    /// the larger input scale with 20 bits of headroom (left shift 20), each by its own
+    /// multiplier, and the sum to the output scale. Same-shaped inputs only (no broadcasting).
+    static func addParams(_ op: Operator, layer: Int, _ a: Tensor, _ b: Tensor, _ out: Tensor,
+                          file: String) throws -> KernelReference.AddParams {
+        guard a.elementCount == out.elementCount, b.elementCount == out.elementCount else {
+            throw GeneratorError.invalidModel(file: file, problem: "layer \(layer) (ADD): inputs \(a.shape) and \(b.shape) "
+                                                + "to \(out.shape) need broadcasting, which is not supported")
+        }
+        guard case let .add(activation) = op.options else { throw unsupported(op, layer, file) }
+        let leftShift: Int32 = 20
+        let twiceMax = 2 * max(scale(a), scale(b))
+        let m1 = QuantizedArithmetic.quantizeMultiplier(scale(a) / twiceMax)
+        let m2 = QuantizedArithmetic.quantizeMultiplier(scale(b) / twiceMax)
+        let mo = QuantizedArithmetic.quantizeMultiplier(twiceMax / (Double(1 << leftShift) * scale(out)))
+        let (lo, hi) = activationRange(activation, out)
+        return KernelReference.AddParams(input1Offset: -zeroPoint(a), input2Offset: -zeroPoint(b), leftShift: leftShift,
+                                         input1Multiplier: m1.multiplier, input1Shift: m1.shift,
+                                         input2Multiplier: m2.multiplier, input2Shift: m2.shift,
+                                         outputMultiplier: mo.multiplier, outputShift: mo.shift,
+                                         outputOffset: zeroPoint(out), actMin: lo, actMax: hi)
     }
 
     /// Per-channel (or per-tensor) requantization: input scale × weight scale / output scale.
