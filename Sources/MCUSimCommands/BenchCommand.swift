@@ -45,6 +45,7 @@ struct BenchCommand: ParsableCommand {
 
     enum Configuration: String, CaseIterable {
         case bare = "no-hooks", cycles = "cycles-only", full = "full", trace = "full+trace"
+        case blocks = "full-blocks"
     }
 
     func run() throws {
@@ -73,13 +74,14 @@ struct BenchCommand: ParsableCommand {
             var seconds: [Configuration: Double] = [:]
             var outputs: [Configuration: [UInt8]] = [:]
             var instructions: UInt64 = 0
-            for config in [Configuration.full, .cycles, .bare, .trace] {
+            for config in [Configuration.full, .cycles, .bare, .trace, .blocks] {
                 var best = Double.infinity
                 for _ in 0..<repeats {
                     var options = RunOptions()
                     options.costTable = costs
                     options.instrumented = config != .bare
-                    options.profiling = config == .full || config == .trace
+                    options.profiling = config == .full || config == .trace || config == .blocks
+                    options.blockCharging = config == .blocks
                     let machine = try Machine(board: board, image: image, options: options)
                     let started = DispatchTime.now()
                     let result = machine.run()

@@ -64,6 +64,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Accounting: full (per-function profile, call stacks, per-instruction memory and energy) or cycles (the cycle model and region counters only, for speed).")
     var accounting: AccountingLevel = .full
 
+    @Flag(name: .long, help: "Charge the cycle model per translation block (faster; see docs/performance.md for where it is not yet exact).")
+    var blockCharging = false
+
     @Flag(name: .long, help: "Stop at the first access to an MMIO address that no peripheral model answers, naming it (default: read as zero, ignore writes, list them in the report).")
     var strictMMIO = false
 
@@ -122,6 +125,7 @@ struct RunCommand: ParsableCommand {
             options.costTable = try? CostTable.defaultTable(library: library)
         }
         options.profiling = accounting == .full
+        options.blockCharging = blockCharging
         let machine = try Machine(board: board, image: image, options: options)
         let progress = ProgressLine(machine: machine)
         progress.start(label: (firmware as NSString).lastPathComponent)

@@ -6,6 +6,9 @@ import CUnicorn
 let codeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawPointer?) -> Void = { uc, address64, _, user in
     let s = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
     let address = UInt32(truncatingIfNeeded: address64)
+    // The block hook just asked to switch to block charging before this instruction.
+    if s.pointee.stop == .switchToBlocks { return }
+    s.pointee.steppedSinceSwitch &+= 1
     // Interrupts are taken at an instruction boundary, before this instruction runs.
     if s.pointee.cycles >= s.pointee.nextEventCycle, serviceEvents(s) {
         requestStop(s, uc, .exceptionEntry, address)
@@ -92,6 +95,7 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
     uc, type, address64, size, _, user in
     let s = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
     let address = UInt32(truncatingIfNeeded: address64)
+    if s.pointee.blockMode, let block = s.pointee.block { attributeAccess(s, block, address: address, size: size) }
     guard let pageMap = s.pointee.pageMap, let regions = s.pointee.regions else { return }
     let index = Int(pageMap[Int(address >> 12)])
     guard index != 0 else { return }
@@ -181,19 +185,25 @@ func retireDecoded(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePoi
         Unmanaged<MachineContext>.fromOpaque(raw).takeUnretainedValue().retire(slot.pointee)
     }
     slot.pointee = DecodedInstruction()
+    // Block summaries point at decoded entries: rebuild them all (code writes are rare).
+    s.pointee.blockGeneration &+= 1
 }
 
 /// Unmapped and protection violations: record what happened; Unicorn then stops with an error.
 let invalidMemoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int64, UnsafeMutableRawPointer?) -> Bool = {
     _, type, address, size, value, user in
     let context = Unmanaged<MachineContext>.fromOpaque(user.unsafelyUnwrapped).takeUnretainedValue()
-    context.recordInvalidAccess(type: type, address: address, size: Int(size), value: value)
+    // With block charging the PC register is stale here: the access sequence names the instruction.
+    let pc = cutBlockAtAccess(context.hot, address: UInt32(truncatingIfNeeded: address))
+    context.recordInvalidAccess(type: type, address: address, size: Int(size), value: value, pc: pc)
     return false
 }
 
 /// Exceptions Unicorn raises (BKPT, SVC, ...). Cold path: semihosting and stops.
 let interruptHook: @convention(c) (OpaquePointer?, UInt32, UnsafeMutableRawPointer?) -> Void = { _, intno, user in
     let context = Unmanaged<MachineContext>.fromOpaque(user.unsafelyUnwrapped).takeUnretainedValue()
+    // The CPU restores the PC for its exceptions: the block ran up to that instruction.
+    if context.hot.pointee.block != nil { cutBlock(context.hot, atPC: context.register(UC_ARM_REG_PC) & ~1) }
     context.handleInterrupt(intno)
 }
 

@@ -49,6 +49,13 @@ enum HotStop: UInt8 {
     case sleep
     /// An exception is to be taken before the instruction at `stopPC`.
     case exceptionEntry
+    /// The block at `stopPC` cannot be charged from a summary exactly (IT block, division,
+    /// an event or the limit ahead, ...): go on one instruction at a time from there.
+    case switchToStepping
+    /// Stepping has run long enough and the block at `stopPC` can be summarised again.
+    case switchToBlocks
+    /// The block `stopBlock` at `stopPC` needs a per-instruction hook over its range.
+    case stepBlock
 }
 
 /// Everything the per-instruction and memory hooks touch, in one struct behind a raw
@@ -140,6 +147,30 @@ struct HotState {
     var cpiExtra: UInt64 = 0
     /// Cycles beyond the first of load/store instructions, plus data wait states (DWT LSUCNT).
     var lsuExtra: UInt64 = 0
+
+    // Block-level charging (BlockHooks.swift): the block being executed, how many of its
+    // instructions are charged so far, how many will run, and the data access counter that
+    // tells which instruction a memory callback belongs to (Unicorn does not sync the PC).
+    var blockMode: Bool = false
+    var block: UnsafeMutablePointer<BlockSummary>? = nil
+    var blockCharged: Int = 0
+    var blockLimit: Int = 0
+    var accessOrdinal: Int = 0
+    /// Callbacks still to come for the parts of a page-crossing access (Unicorn reports the
+    /// whole access, then each part).
+    var splitParts: Int = 0
+    var lastAccessAddress: UInt32 = 0
+    var lastAccessIndex: Int = 0
+    /// Instructions stepped since the last switch to stepping.
+    var steppedSinceSwitch: UInt64 = 0
+    /// Bumped when code is overwritten: summaries of older generations are rebuilt.
+    var blockGeneration: UInt32 = 1
+    /// Summaries built, and per-window tables of them indexed like the decode tables.
+    var summaryTables: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<BlockSummary>?>>? = nil
+    var modeSwitches: UInt64 = 0
+    /// Too many blocks needed stepping: the per-instruction hook stays for the rest of the run.
+    var steppingForGood: Bool = false
+    var stopBlock: UnsafeMutablePointer<BlockSummary>? = nil
 
     // Memory: a page map from 4 KiB page to region index + 1 (0 = unmapped).
     var pageMap: UnsafeMutablePointer<UInt8>? = nil

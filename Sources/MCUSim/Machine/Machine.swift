@@ -67,6 +67,9 @@ public final class Machine {
     var windows: [MMIOWindow] = []
     let codeWindows: UnsafeMutablePointer<CodeWindow>
     private var hooks: [uc_hook] = []
+    /// The per-instruction hook while it is installed (block charging removes it).
+    private var codeHookHandle: uc_hook?
+    private var summaryTables: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<BlockSummary>?>>?
 
     public init(board: Board, image: FirmwareImage, options: RunOptions = RunOptions()) throws {
         self.board = board
@@ -155,7 +158,14 @@ public final class Machine {
         guard !released else { return }
         released = true
         for h in hooks { uc_hook_del(uc, h) }
+        if let h = codeHookHandle { uc_hook_del(uc, h) }
         uc_close(uc)
+        for summary in context.summaries { releaseBlockSummary(summary) }
+        context.summaries.removeAll()
+        if let tables = summaryTables {
+            for i in 0..<hot.pointee.windowCount { free(tables[i]) }
+            tables.deallocate()
+        }
         for b in buffers { free(b.host) }
         buffers.removeAll()
         for t in decodeTables { free(t) }
@@ -313,13 +323,20 @@ public final class Machine {
     private func installHooks() throws {
         var handle: uc_hook = 0
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
-        let hook = options.cycleModel ? codeHook : countingCodeHook
         // The per-instruction and per-access hooks; a bare run (benchmark baseline) has neither.
+        // With block charging the block hook replaces the per-instruction hook, which comes
+        // back only for stretches the summaries cannot charge exactly (BlockHooks.swift).
         if options.instrumented {
-            guard mcusim_hook_code(uc, &handle, hook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
-                throw SimulatorError.engine("cannot install the code hook")
+            if options.cycleModel && options.blockCharging && !timing.dualIssue {
+                try allocateSummaryTables()
+                guard mcusim_hook_block(uc, &handle, blockHook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
+                    throw SimulatorError.engine("cannot install the block hook")
+                }
+                hooks.append(handle)
+                hot.pointee.blockMode = true
+            } else {
+                try addCodeHook()
             }
-            hooks.append(handle)
             let accessTypes = Int32(UC_HOOK_MEM_READ.rawValue | UC_HOOK_MEM_WRITE.rawValue)
             guard mcusim_hook_mem(uc, &handle, accessTypes, memoryHook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
                 throw SimulatorError.engine("cannot install the memory hook")
@@ -334,6 +351,74 @@ public final class Machine {
             throw SimulatorError.engine("cannot install the interrupt hook")
         }
         hooks.append(handle)
+    }
+
+    private func addCodeHook() throws {
+        var handle: uc_hook = 0
+        let hook = options.cycleModel ? codeHook : countingCodeHook
+        guard mcusim_hook_code(uc, &handle, hook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {
+            throw SimulatorError.engine("cannot install the code hook")
+        }
+        codeHookHandle = handle
+    }
+
+    /// One summary pointer per halfword of each code window, lazily zeroed like the decode tables.
+    private func allocateSummaryTables() throws {
+        let count = hot.pointee.windowCount
+        let tables = UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<BlockSummary>?>>.allocate(capacity: max(count, 1))
+        for i in 0..<count {
+            guard let raw = calloc(Int(codeWindows[i].size) / 2, MemoryLayout<UnsafeMutablePointer<BlockSummary>?>.stride) else {
+                throw SimulatorError.engine("out of memory for block summaries")
+            }
+            tables[i] = raw.bindMemory(to: UnsafeMutablePointer<BlockSummary>?.self, capacity: Int(codeWindows[i].size) / 2)
+        }
+        summaryTables = tables
+        hot.pointee.summaryTables = tables
+    }
+
+    /// Ranges already covered by a per-block stepping hook (sorted, inclusive).
+    private var steppedRanges: [(UInt32, UInt32)] = []
+    private let maxSteppedRanges = 4096
+
+    /// Puts a per-instruction hook over the parts of the block no stepping hook covers yet
+    /// (a hook per piece, so no instruction is hooked twice) and drops its translation.
+    func stepBlock(_ b: UnsafeMutablePointer<BlockSummary>) -> Bool {
+        let first = b.pointee.start
+        let last = b.pointee.start &+ max(b.pointee.size, 1) &- 1
+        var cursor = first
+        var pieces: [(UInt32, UInt32)] = []
+        for (lo, hi) in steppedRanges where hi >= cursor && lo <= last {
+            if lo > cursor { pieces.append((cursor, lo - 1)) }
+            if hi >= last { cursor = last &+ 1; break }
+            cursor = hi + 1
+        }
+        if cursor <= last && cursor >= first { pieces.append((cursor, last)) }
+        for (lo, hi) in pieces {
+            var handle: uc_hook = 0
+            guard mcusim_hook_code(uc, &handle, blockStepHook, UnsafeMutableRawPointer(hot), UInt64(lo), UInt64(hi)) == UC_ERR_OK else {
+                return false
+            }
+            hooks.append(handle)
+            steppedRanges.append((lo, hi))
+        }
+        steppedRanges.sort { $0.0 < $1.0 }
+        b.pointee.stepped = true
+        return mcusim_remove_cache(uc, UInt64(first), UInt64(last) + 1) == UC_ERR_OK
+    }
+
+    /// Moves between block charging and the per-instruction hook at a block boundary. Hooks
+    /// apply only to code translated after they change, so every translation is dropped.
+    func switchCharging(toBlocks: Bool) -> Bool {
+        if toBlocks {
+            if let h = codeHookHandle { uc_hook_del(uc, h) }
+            codeHookHandle = nil
+        } else {
+            guard (try? addCodeHook()) != nil else { return false }
+            hot.pointee.steppedSinceSwitch = 0
+        }
+        hot.pointee.blockMode = toBlocks
+        hot.pointee.modeSwitches &+= 1
+        return mcusim_flush_translations(uc) == UC_ERR_OK
     }
 
     /// Boot as the hardware does when the boot address holds a plausible vector table:
@@ -405,6 +490,28 @@ public final class Machine {
                 timeout = UInt64(Swift.max(left, 0.000_001) * 1_000_000)
             }
             err = uc_emu_start(uc, UInt64(pc | 1), 0xFFFF_FFFF, timeout, 0)
+            if hot.pointee.block != nil { finishBlock(hot) }
+            if context.stop == nil, err == UC_ERR_OK, hot.pointee.stop == .stepBlock, let b = hot.pointee.stopBlock {
+                hot.pointee.stop = .none
+                pc = hot.pointee.stopPC
+                // Unicorn walks every code hook for each hooked instruction: past a few
+                // stepped blocks, one global per-instruction hook is cheaper for good.
+                if steppedRanges.count >= maxSteppedRanges {
+                    hot.pointee.steppingForGood = true
+                    if switchCharging(toBlocks: false) { continue }
+                } else if stepBlock(b) {
+                    continue
+                }
+                break
+            }
+            if context.stop == nil, err == UC_ERR_OK,
+               hot.pointee.stop == .switchToStepping || hot.pointee.stop == .switchToBlocks {
+                let toBlocks = hot.pointee.stop == .switchToBlocks
+                hot.pointee.stop = .none
+                pc = hot.pointee.stopPC
+                if switchCharging(toBlocks: toBlocks) { continue }
+                break
+            }
             guard context.stop == nil, let next = resume(after: err) else { break }
             pc = next
             err = UC_ERR_OK

@@ -24,6 +24,8 @@ final class MachineContext {
     var costTable: CostTable?
     var retiredRegisterReads: UInt64 = 0
     var retiredRegisterWrites: UInt64 = 0
+    /// Every block summary built (BlockSummary.swift), freed with the machine.
+    var summaries: [UnsafeMutablePointer<BlockSummary>] = []
 
     func retire(_ entry: DecodedInstruction) {
         guard entry.executions != 0, Int(entry.cls) < retiredExecutions.count else { return }
@@ -72,8 +74,8 @@ final class MachineContext {
         uc_emu_stop(uc)
     }
 
-    func recordInvalidAccess(type: uc_mem_type, address: UInt64, size: Int, value: Int64) {
-        if invalidAccess == nil { invalidAccess = (type, address, size, value, register(UC_ARM_REG_PC) & ~1) }
+    func recordInvalidAccess(type: uc_mem_type, address: UInt64, size: Int, value: Int64, pc: UInt32? = nil) {
+        if invalidAccess == nil { invalidAccess = (type, address, size, value, pc ?? register(UC_ARM_REG_PC) & ~1) }
     }
 
     /// QEMU's exception numbers as Unicorn reports them (target/arm/cpu.h EXCP_*).

@@ -32,7 +32,7 @@ extension Machine {
             return context.raiseFault(.usageFault, cfsr: 1 << 19, pc: at, message: message) ? context.register(UC_ARM_REG_PC) & ~1 : nil
         case .none:
             break
-        case .instructionLimit:
+        case .instructionLimit, .switchToStepping, .switchToBlocks, .stepBlock:
             return nil
         }
         // Faults Unicorn reports as errors become BusFault/UsageFault/HardFault for the firmware.
@@ -124,7 +124,7 @@ extension Machine {
         case .fpuDisabled:
             let pc = hot.pointee.stopPC
             return context.fault(pc, "FPU instruction at \(context.where_(pc)) while the FPU is disabled: set CPACR (0xE000ED88) bits 20-23 before using floating point, as the reset code must on the chip")
-        case .none:
+        case .none, .switchToStepping, .switchToBlocks, .stepBlock:
             break
         }
         if let access = context.invalidAccess {

@@ -34,6 +34,10 @@ public struct RunOptions: Sendable {
     /// semihosting and faults are serviced). Instruction and cycle counts are then zero; the
     /// benchmark harness uses this to measure the emulator alone.
     public var instrumented: Bool = true
+    /// Charge the cycle model per translation block from precomputed summaries instead of
+    /// with a hook on every instruction (docs/performance.md). Off by default: it is not yet
+    /// exact when an MMIO write pends an exception in the middle of a block.
+    public var blockCharging: Bool = false
 
     public static let defaultMaxInstructions: UInt64 = 10_000_000_000
 

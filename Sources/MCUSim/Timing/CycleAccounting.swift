@@ -31,8 +31,6 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
             || s.pointee.previousClass != InstructionClass.branch.rawValue) {
         callTransition(s, slot, address: address)
     }
-    s.pointee.previousFunction = slot.pointee.function
-    s.pointee.previousClass = slot.pointee.cls
 
     // Instruction fetch, per fetch word: counted for every code region, charged wait
     // states (or looked up in the cache) where the region has them.
@@ -54,35 +52,14 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
 
     var cost = UInt32(slot.pointee.cost)
     if flags & DecodeFlags.dynamic.rawValue != 0 { cost = dynamicCost(s, slot) }
-
-    let previous = s.pointee.previousFlags
-    let memoryAccess = DecodeFlags.load.rawValue | DecodeFlags.store.rawValue
-    if s.pointee.pipelinesLoads && flags & memoryAccess != 0 {
-        let dependsOnPrevious = slot.pointee.addressRegs & s.pointee.previousWrites != 0
-        if flags & DecodeFlags.pipelinableAccess.rawValue != 0,
-           previous & DecodeFlags.pipelinableLoad.rawValue != 0, !dependsOnPrevious {
-            // Pre/post-indexed loads do not chain: never on the M3, on the same base on the M4 (jnk0le).
-            let chainedWriteback = flags & DecodeFlags.writeback.rawValue != 0
-                && previous & DecodeFlags.writeback.rawValue != 0
-                && (!s.pointee.chainsIndexedLoadsOnDifferentBases || slot.pointee.addressRegs & s.pointee.previousAddressRegs != 0)
-            if !chainedWriteback && cost > 1 { cost -= 1 }
-        } else if dependsOnPrevious && previous & DecodeFlags.aluResult.rawValue != 0 {
-            cost &+= s.pointee.addressDependencyStall
-        }
-    }
-    if s.pointee.loadUseStall != 0 && slot.pointee.reads & s.pointee.previousLoadDestinations != 0 {
-        cost &+= s.pointee.loadUseStall
-    }
-    if s.pointee.previousWasFPArithmetic && slot.pointee.fpReads & s.pointee.previousFPWrites != 0 {
-        cost &+= s.pointee.fpResultStall
-    }
+    cost = pipelineCost(s, slot, cost: cost, previous: s.pointee.previousFlags, previousWrites: s.pointee.previousWrites,
+                        previousAddressRegs: s.pointee.previousAddressRegs,
+                        previousLoadDestinations: s.pointee.previousLoadDestinations,
+                        previousWasFPArithmetic: s.pointee.previousWasFPArithmetic,
+                        previousFPWrites: s.pointee.previousFPWrites, previousSize: s.pointee.previousSize)
     if s.pointee.dualIssue { cost = dualIssueCost(s, slot, cost: cost) }
-    if s.pointee.pairsNarrowBranch, slot.pointee.size == 2, s.pointee.previousSize == 2,
-       slot.pointee.cls == InstructionClass.branch.rawValue, slot.pointee.takenExtra != 0, cost > 0 {
-        cost -= 1
-    }
-    s.pointee.previousSize = slot.pointee.size
 
+    let memoryAccess = DecodeFlags.load.rawValue | DecodeFlags.store.rawValue
     if cost > 1 {
         if flags & memoryAccess != 0 { s.pointee.lsuExtra &+= UInt64(cost - 1) } else { s.pointee.cpiExtra &+= UInt64(cost - 1) }
     }
@@ -91,15 +68,24 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
     slot.pointee.cycles &+= UInt64(cost)
     s.pointee.cycles = cycles
 
+    notePrevious(s, slot, address: address)
+}
+
+/// The pipeline state the next instruction's cost depends on, taken from the one that just
+/// ran. Shared by the per-instruction hook and the end of a summarised block.
+@inline(__always)
+func notePrevious(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>, address: UInt32) {
+    let flags = slot.pointee.flags.rawValue
     s.pointee.previousFlags = flags
     s.pointee.previousWrites = slot.pointee.writes
     s.pointee.previousAddressRegs = slot.pointee.addressRegs
-    s.pointee.previousLoadDestinations = flags & DecodeFlags.load.rawValue == 0 ? 0
-        : (flags & DecodeFlags.writeback.rawValue != 0 ? slot.pointee.writes & ~slot.pointee.addressRegs : slot.pointee.writes)
+    s.pointee.previousLoadDestinations = loadDestinations(slot)
     s.pointee.previousFPWrites = slot.pointee.fpWrites
-    let cls = InstructionClass(rawValue: slot.pointee.cls)
-    s.pointee.previousWasFPArithmetic = cls == .fpAdd || cls == .fpMultiply || cls == .fpMAC || cls == .fpMisc
-    if cls == .ifThen {
+    s.pointee.previousWasFPArithmetic = isFPArithmetic(slot)
+    s.pointee.previousSize = slot.pointee.size
+    s.pointee.previousFunction = slot.pointee.function
+    s.pointee.previousClass = slot.pointee.cls
+    if slot.pointee.cls == InstructionClass.ifThen.rawValue {
         s.pointee.itRemaining = UInt32(slot.pointee.regCount)
         s.pointee.itNext = address &+ UInt32(slot.pointee.size)
     }
@@ -109,6 +95,56 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
         s.pointee.pendingSlot = slot
         s.pointee.expectedNext = address &+ UInt32(slot.pointee.size)
     }
+}
+
+/// Registers a load writes with its data (not the written-back base): load-use stalls.
+@inline(__always)
+func loadDestinations(_ slot: UnsafeMutablePointer<DecodedInstruction>) -> UInt16 {
+    let flags = slot.pointee.flags.rawValue
+    return flags & DecodeFlags.load.rawValue == 0 ? 0
+        : (flags & DecodeFlags.writeback.rawValue != 0 ? slot.pointee.writes & ~slot.pointee.addressRegs : slot.pointee.writes)
+}
+
+@inline(__always)
+func isFPArithmetic(_ slot: UnsafeMutablePointer<DecodedInstruction>) -> Bool {
+    let cls = InstructionClass(rawValue: slot.pointee.cls)
+    return cls == .fpAdd || cls == .fpMultiply || cls == .fpMAC || cls == .fpMisc
+}
+
+/// The cost rules that depend only on the instruction before: M3/M4 load pipelining and
+/// address-dependency stalls, load-use and FP result stalls, the M33 narrow-branch pairing.
+/// A pure function of the two instructions, so a block summary can apply it ahead of time.
+@inline(__always)
+func pipelineCost(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>, cost base: UInt32,
+                  previous: UInt32, previousWrites: UInt16, previousAddressRegs: UInt16, previousLoadDestinations: UInt16,
+                  previousWasFPArithmetic: Bool, previousFPWrites: UInt32, previousSize: UInt8) -> UInt32 {
+    var cost = base
+    let flags = slot.pointee.flags.rawValue
+    let memoryAccess = DecodeFlags.load.rawValue | DecodeFlags.store.rawValue
+    if s.pointee.pipelinesLoads && flags & memoryAccess != 0 {
+        let dependsOnPrevious = slot.pointee.addressRegs & previousWrites != 0
+        if flags & DecodeFlags.pipelinableAccess.rawValue != 0,
+           previous & DecodeFlags.pipelinableLoad.rawValue != 0, !dependsOnPrevious {
+            // Pre/post-indexed loads do not chain: never on the M3, on the same base on the M4 (jnk0le).
+            let chainedWriteback = flags & DecodeFlags.writeback.rawValue != 0
+                && previous & DecodeFlags.writeback.rawValue != 0
+                && (!s.pointee.chainsIndexedLoadsOnDifferentBases || slot.pointee.addressRegs & previousAddressRegs != 0)
+            if !chainedWriteback && cost > 1 { cost -= 1 }
+        } else if dependsOnPrevious && previous & DecodeFlags.aluResult.rawValue != 0 {
+            cost &+= s.pointee.addressDependencyStall
+        }
+    }
+    if s.pointee.loadUseStall != 0 && slot.pointee.reads & previousLoadDestinations != 0 {
+        cost &+= s.pointee.loadUseStall
+    }
+    if previousWasFPArithmetic && slot.pointee.fpReads & previousFPWrites != 0 {
+        cost &+= s.pointee.fpResultStall
+    }
+    if s.pointee.pairsNarrowBranch, slot.pointee.size == 2, previousSize == 2,
+       slot.pointee.cls == InstructionClass.branch.rawValue, slot.pointee.takenExtra != 0, cost > 0 {
+        cost -= 1
+    }
+    return cost
 }
 
 /// Cold path of call tracking: hands the transition to the machine's call profiler.
