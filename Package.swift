@@ -36,8 +36,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "MCUSweep",
+            dependencies: ["MCUSim", "MCUGen"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "MCUSimCommands",
-            dependencies: ["MCUSim", "MCUGen", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MCUSim", "MCUGen", "MCUSweep", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(name: "mcusim", dependencies: ["MCUSimCommands"], swiftSettings: strict),
@@ -46,7 +51,7 @@ let package = Package(
         .target(name: "MCUTestSupport", dependencies: ["MCUSim", "MCUGen"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "MCUSimTests", dependencies: ["MCUSim", "MCUGen", "MCUTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "MCUSimCommandsTests", dependencies: ["MCUSimCommands", "MCUSim", "MCUGen", "MCUTestSupport"],
+        .testTarget(name: "MCUSimCommandsTests", dependencies: ["MCUSimCommands", "MCUSim", "MCUGen", "MCUSweep", "MCUTestSupport"],
                     swiftSettings: strict),
     ]
 )

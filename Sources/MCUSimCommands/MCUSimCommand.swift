@@ -14,7 +14,7 @@ public struct MCUSimCommand: ParsableCommand {
         69 idle or deadlock with nothing to wake it, 70 breakpoint, 71 internal error, 72 system reset, 73 check mismatch. See docs/exit-codes.md.
         """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, BuildCommand.self, CheckCommand.self, GateCommand.self, BoardsCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, BuildCommand.self, CheckCommand.self, SweepCommand.self, GateCommand.self, BoardsCommand.self, BenchCommand.self]
     )
 
     public init() {}

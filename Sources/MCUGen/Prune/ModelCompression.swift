@@ -4,10 +4,13 @@ public struct CompressionOptions: Sendable {
     public var encoding: EncodingChoice?
     /// Training, calibration and test data (`--data`).
     public var data: DataSet?
-    public init(prune: PruningSpec? = nil, encoding: EncodingChoice? = nil, data: DataSet? = nil) {
+    /// Per-channel conv and depthwise weight scales (TFLite's default); false: per tensor.
+    public var perChannelWeights: Bool
+    public init(prune: PruningSpec? = nil, encoding: EncodingChoice? = nil, data: DataSet? = nil, perChannelWeights: Bool = true) {
         self.prune = prune
         self.encoding = encoding
         self.data = data
+        self.perChannelWeights = perChannelWeights
     }
 }
 
@@ -43,7 +46,8 @@ public enum ModelCompression {
             throw GeneratorError.invalidModel(file: file, problem: "\(spec) trains, and training needs a float32 model (this one is int8)")
         }
         let calibrationInputs = calibration ?? options.data.flatMap { $0.calibration.isEmpty ? nil : $0.calibration }
-        model = try ModelPreparation.prepare(model, file: file, calibration: calibrationInputs)
+        model = try ModelPreparation.prepare(model, file: file, calibration: calibrationInputs,
+                                             perChannelWeights: options.perChannelWeights)
         if let spec = options.prune, !isFloat {
             let pruned = try Pruner.prune(model, spec: spec, file: file)
             model = pruned.model

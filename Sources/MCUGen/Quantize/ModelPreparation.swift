@@ -6,10 +6,12 @@ public enum ModelPreparation {
         model.inputs.first.flatMap { model.tensor($0) }?.type == .float32
     }
 
-    public static func prepare(_ model: Model, file: String, calibration: [[Float]]? = nil, samples: Int = 8) throws -> Model {
+    public static func prepare(_ model: Model, file: String, calibration: [[Float]]? = nil, samples: Int = 8,
+                               perChannelWeights: Bool = true) throws -> Model {
         guard needsQuantization(model) else { return model }
         let size = model.inputs.first.flatMap { model.tensor($0) }?.elementCount ?? 0
-        return try Quantizer.quantize(model, calibration: calibration ?? syntheticInputs(count: samples, size: size, seed: 1), file: file)
+        return try Quantizer.quantize(model, calibration: calibration ?? syntheticInputs(count: samples, size: size, seed: 1), file: file,
+                                      perChannelWeights: perChannelWeights)
     }
 
     public static func syntheticInputs(count: Int, size: Int, seed: UInt64) -> [[Float]] {

@@ -6,7 +6,8 @@ import Foundation
 /// asymmetric, from the ranges seen on calibration inputs; int32 bias at input scale × weight
 /// scale; pooling and reshape keep their input's parameters; softmax outputs 1/256, -128.
 public enum Quantizer {
-    public static func quantize(_ model: Model, calibration: [[Float]], file: String) throws -> Model {
+    /// `perChannelWeights` false quantizes conv and depthwise filters per tensor too (one scale).
+    public static func quantize(_ model: Model, calibration: [[Float]], file: String, perChannelWeights: Bool = true) throws -> Model {
         guard !calibration.isEmpty else { throw GeneratorError.invalidModel(file: file, problem: "quantization needs calibration inputs") }
         // Activation ranges over the calibration set.
         var lo: [Int: Float] = [:], hi: [Int: Float] = [:]
@@ -50,7 +51,7 @@ public enum Quantizer {
                     throw GeneratorError.invalidModel(file: file, problem: "weights of \(w.name) are not float or int8")
                 }
                 // Conv filters [O,H,W,I]: channel dimension 0; depthwise [1,H,W,O]: 3; FC per tensor.
-                let dim = op.kind == .conv2D ? 0 : (op.kind == .depthwiseConv2D ? 3 : -1)
+                let dim = !perChannelWeights ? -1 : op.kind == .conv2D ? 0 : (op.kind == .depthwiseConv2D ? 3 : -1)
                 let channels = dim >= 0 ? w.shape[dim] : 1
                 let inner = dim >= 0 ? w.shape[(dim + 1)...].reduce(1, *) : weights.count
                 func channel(_ i: Int) -> Int { dim < 0 ? 0 : (i / inner) % channels }

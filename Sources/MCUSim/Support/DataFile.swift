@@ -58,6 +58,12 @@ public struct DataFileNode {
 
     public func has(_ key: String) -> Bool { node.mapping?[key] != nil }
 
+    /// The node's text when it is a scalar (a list item, say); nil for mappings and lists.
+    public var scalarText: String? {
+        if case let .scalar(scalar) = node { return scalar.string }
+        return nil
+    }
+
     mutating func take(_ key: String) -> Node? {
         consumed.insert(key)
         guard let value = node.mapping?[key] else { return nil }
