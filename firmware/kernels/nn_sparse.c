@@ -8,19 +8,18 @@ static const uint8_t nm24_second[6] = {1, 2, 3, 2, 3, 3};
 
 static inline int groups_of(int cols, int m) { return (cols + m - 1) / m; }
 
-/* Requantization of one accumulator with the row's parameters already in registers: the same
- * arithmetic as nn_requantize, without its saturating case, which needs multiplier ==
- * INT32_MIN and cannot occur (the generator's Q31 multipliers are in [2^30, 2^31)). */
-static inline int32_t requant_row(int32_t acc, int32_t mult, int left, int right, int32_t mask, int32_t half,
-                                  int32_t out_off, int32_t lo, int32_t hi) {
-    int32_t x = (int32_t)((uint32_t)acc << left);
-    int32_t h = (int32_t)(((int64_t)x * mult + (1LL << 30)) >> 31);
-    /* Rounding divide by 2^right, ties away from zero: +1 when the remainder exceeds half
-     * (half + 1 for negative h); `mask` and `half` are the row's (2^right - 1) and its half. */
-    int32_t v = (h >> right) + ((h & mask) > half + (int32_t)((uint32_t)h >> 31)) + out_off;
-    v = v < lo ? lo : v;
-    return v > hi ? hi : v; /* in [lo, hi], within int8: the store truncates nothing */
+#if defined(__ARM_FEATURE_CLZ)
+/* RBIT + CLZ on v7-M and v8-M mainline. */
+#define ctz32(x) __builtin_ctz(x)
+#else
+/* Cortex-M0/M0+ have no CLZ, and GCC's __ctzsi2 loops; a de Bruijn multiply is five
+ * instructions (the lowest set bit times 0x077CB531 puts a unique pattern in the top 5 bits). */
+static inline int ctz32(uint32_t x) {
+    static const uint8_t position[32] = {0,  1,  28, 2,  29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4,  8,
+                                         31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6,  11, 5,  10, 9};
+    return position[((x & (0u - x)) * 0x077CB531u) >> 27];
 }
+#endif
 
 /* The requantization parameters of a layer, loaded once per call (FINISH1 / FINISH4 use them). */
 typedef struct {
@@ -34,14 +33,13 @@ static inline row_finish_t row_finish(const nn_sparse_t *w, const nn_act_t *act,
     return f;
 }
 
-/* A row's requantization parameters: multiplier, left and right shifts, rounding mask. */
+/* A row's requantization parameters: bias, multiplier and shift. nn_requant_out (nn_internal.h)
+ * is the same arithmetic as nn_requantize with a fast SMMULR path on the DSP cores. */
 #define ROW_PARAMS(r)                                                                \
     int qi_ = f.per_channel ? (r) : 0;                                               \
-    int32_t m_ = f.mult[qi_], s_ = f.shift[qi_], b_ = f.bias[r];                     \
-    int l_ = s_ > 0 ? s_ : 0, rr_ = s_ > 0 ? 0 : -s_;                                \
-    int32_t mask_ = (int32_t)((1u << rr_) - 1u), half_ = mask_ >> 1
+    int32_t m_ = f.mult[qi_], s_ = f.shift[qi_], b_ = f.bias[r]
 
-#define REQUANT(acc) requant_row((acc) + b_, m_, l_, rr_, mask_, half_, f.out_off, f.lo, f.hi)
+#define REQUANT(acc) nn_requant_out((acc) + b_, m_, s_, f.out_off, f.lo, f.hi)
 
 #define FINISH1(r)                                                                   \
     do {                                                                             \
@@ -128,7 +126,7 @@ static void matvec_bitmask(const nn_sparse_t *w, const int8_t *x, int8_t *out, c
             const int8_t *base = x + 32 * k;
             /* One set bit per step: count trailing zeros (RBIT + CLZ on v7-M), clear it. */
             while (bits) {
-                acc += *v++ * base[__builtin_ctz(bits)];
+                acc += *v++ * base[ctz32(bits)];
                 bits &= bits - 1;
             }
         }
@@ -344,24 +342,12 @@ void fully_connected_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t
 /* Bias, requantization and clamp of the four pixels' accumulators of row r. */
 #define FINISH4(r)                                                                   \
     do {                                                                             \
-        int32_t acc4_[4] = {a0, a1, a2, a3};                                         \
-        finish_row4(acc4_, &f, (r), out + (r), stride);                              \
+        ROW_PARAMS(r);                                                               \
+        out[r] = (int8_t)REQUANT(a0);                                                \
+        out[stride + (r)] = (int8_t)REQUANT(a1);                                     \
+        out[2 * stride + (r)] = (int8_t)REQUANT(a2);                                 \
+        out[3 * stride + (r)] = (int8_t)REQUANT(a3);                                 \
     } while (0)
-
-/* Out of line, so that the four requantizations get every register instead of competing with
- * the row loop's pointers and accumulators (inlined, GCC 12 spills them). */
-static __attribute__((noinline)) void finish_row4(const int32_t acc[4], const row_finish_t *fp, int r, int8_t *out,
-                                                  int stride) {
-    row_finish_t f = *fp;
-    ROW_PARAMS(r);
-    int32_t y0 = REQUANT(acc[0]), y1 = REQUANT(acc[1]), y2 = REQUANT(acc[2]), y3 = REQUANT(acc[3]);
-    out[0] = (int8_t)y0;
-    out += stride;
-    out[0] = (int8_t)y1;
-    out += stride;
-    out[0] = (int8_t)y2;
-    out[stride] = (int8_t)y3;
-}
 
 static void matvec4_csr8(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
                          const nn_quant_t *q) {

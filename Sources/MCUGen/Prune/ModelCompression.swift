@@ -79,7 +79,11 @@ public enum ModelCompression {
         let cols = values.count / rows
         switch choice {
         case .auto:
-            return EncodingSelector.choose(values, rows: rows, cols: cols, candidates: SparseEncoding.candidates(for: strategy), dsp: dsp).encoding
+            // Convolutions over four or more pixels take the kernels' four-pixel path.
+            let outputPixels = model.operators[layer].outputs.first.flatMap(model.tensor).map { $0.elementCount / rows } ?? 1
+            let conv = model.operators[layer].kind == .conv2D && outputPixels >= 4
+            return EncodingSelector.choose(values, rows: rows, cols: cols, candidates: SparseEncoding.candidates(for: strategy),
+                                           dsp: dsp, conv: conv).encoding
         case let .fixed(e):
             var e = e
             if case .nm(0, 0) = e {

@@ -105,7 +105,7 @@ public enum Pruner {
     }
 
     /// Prunes exactly `prune` weights: the smallest, ties broken by position (deterministic).
-    static func smallestMask(_ mags: [Float], prune: Int) -> [Bool] {
+    public static func smallestMask(_ mags: [Float], prune: Int) -> [Bool] {
         var keep = [Bool](repeating: true, count: mags.count)
         let order = mags.indices.sorted { mags[$0] != mags[$1] ? mags[$0] < mags[$1] : $0 < $1 }
         for i in order.prefix(max(0, min(prune, mags.count))) { keep[i] = false }
@@ -156,7 +156,7 @@ public enum Pruner {
 
     /// Keeps the N largest of every M consecutive weights along each row (a short last group
     /// keeps at most N).
-    static func nmMask(_ mags: [Float], rows: Int, cols: Int, n: Int, m: Int) -> [Bool] {
+    public static func nmMask(_ mags: [Float], rows: Int, cols: Int, n: Int, m: Int) -> [Bool] {
         var keep = [Bool](repeating: false, count: mags.count)
         for r in 0..<rows {
             var g = 0

@@ -1,35 +1,55 @@
 /// `--encoding auto`: the cheapest encoding per layer by a cost rule calibrated from mcusim
-/// measurements of the kernels (docs/pruning.md, "Calibrating auto"; re-measured by
-/// Tests/MCUSimTests/SparseKernelTests). The rule estimates the cycles of one column vector
-/// (one FC input row or one conv output pixel): a cost per stored unit (entry, block, group
-/// or dense MAC), a cost per row, and a per-column set-up; ties go to the smaller storage.
+/// measurements (Tests/MCUSimTests/SparseCostTests, which re-measures them and checks that the
+/// rule picks within 10% of the best; docs/pruning.md has the table). The rule estimates the
+/// cycles of one column vector (an FC input row, or one conv output pixel):
+///     cost = perUnit x units + perRow x rows + perMaskWord x (rows x ceil(cols / 32))
+/// where a unit is a dense MAC, a stored entry (CSR, bitmask), a kept 1x4 block, or a kept N:M
+/// group. Ties go to the smaller storage, so dense wins where sparse does not pay.
 public enum EncodingSelector {
-    /// Cycles per unit, per row and per column of one kernel on one kind of core.
+    /// Cycles per unit, per row and per bitmask word of one kernel.
     public struct Cost: Sendable, Equatable {
         public var perUnit: Double
         public var perRow: Double
-        public var perColumnSetup: Double
+        public var perMaskWord: Double = 0
     }
 
-    /// Measured on max32660 (Cortex-M4F, flash without wait states) and rp2040 (Cortex-M0+)
-    /// by SparseKernelTests' calibration layers; see docs/pruning.md.
-    public static func cost(of encoding: SparseEncoding, dsp: Bool) -> Cost {
-        switch (encoding, dsp) {
-        case (.dense, true): return Cost(perUnit: 2.3, perRow: 22, perColumnSetup: 40)
-        case (.dense, false): return Cost(perUnit: 6.0, perRow: 22, perColumnSetup: 20)
-        case (.csr8, _): return Cost(perUnit: dsp ? 5.0 : 6.5, perRow: 26, perColumnSetup: 20)
-        case (.csr16, _): return Cost(perUnit: dsp ? 4.5 : 6.0, perRow: 26, perColumnSetup: 20)
-        case (.bitmask, _): return Cost(perUnit: dsp ? 7.0 : 20.0, perRow: 26, perColumnSetup: 20)
-        case (.nm, true): return Cost(perUnit: 3.0, perRow: 26, perColumnSetup: 20)
-        case (.nm, false): return Cost(perUnit: 6.5, perRow: 26, perColumnSetup: 20)
-        case (.block4, true): return Cost(perUnit: 9.0, perRow: 26, perColumnSetup: 20)
-        case (.block4, false): return Cost(perUnit: 22.0, perRow: 26, perColumnSetup: 20)
+    /// Fitted on 2026-11-21 to FC 256->64 and 1x1 conv 64->64 (25x5 pixels) at 50-95% sparsity:
+    /// `dsp` on max32660 (Cortex-M4F, SMLAD paths), otherwise samd21 (Cortex-M0+, plain C).
+    /// `conv` is the per-pixel cost of a convolution, whose CSR, block and 2:4 kernels handle
+    /// four pixels per pass over the weights; FC layers run one column at a time.
+    public static func cost(of encoding: SparseEncoding, dsp: Bool, conv: Bool) -> Cost {
+        switch (encoding, dsp, conv) {
+        case (.dense, true, false): return Cost(perUnit: 2.17, perRow: 0)
+        case (.dense, true, true): return Cost(perUnit: 2.27, perRow: 0)
+        case (.dense, false, false): return Cost(perUnit: 17.0, perRow: 0)
+        case (.dense, false, true): return Cost(perUnit: 20.2, perRow: 0)
+        case (.csr16, true, false): return Cost(perUnit: 7.8, perRow: 86)
+        case (.csr16, true, true): return Cost(perUnit: 3.8, perRow: 47)
+        case (.csr16, false, false): return Cost(perUnit: 16.0, perRow: 289)
+        case (.csr16, false, true): return Cost(perUnit: 11.1, perRow: 195)
+        case (.csr8, true, false): return Cost(perUnit: 8.8, perRow: 91)
+        case (.csr8, true, true): return Cost(perUnit: 4.3, perRow: 48)
+        case (.csr8, false, false): return Cost(perUnit: 17.3, perRow: 284)
+        case (.csr8, false, true): return Cost(perUnit: 10.6, perRow: 200)
+        case (.bitmask, true, false): return Cost(perUnit: 12.2, perRow: 0, perMaskWord: 19)
+        case (.bitmask, true, true): return Cost(perUnit: 11.9, perRow: 0, perMaskWord: 43)
+        case (.bitmask, false, false): return Cost(perUnit: 28, perRow: 0, perMaskWord: 52)
+        case (.bitmask, false, true): return Cost(perUnit: 28, perRow: 0, perMaskWord: 145)
+        case (.block4, true, false): return Cost(perUnit: 15.1, perRow: 125)
+        case (.block4, true, true): return Cost(perUnit: 11.4, perRow: 50)
+        case (.block4, false, false): return Cost(perUnit: 66, perRow: 260)
+        case (.block4, false, true): return Cost(perUnit: 37.6, perRow: 219)
+        case (.nm, true, false): return Cost(perUnit: 9.7, perRow: 90)
+        case (.nm, true, true): return Cost(perUnit: 5.2, perRow: 47)
+        case (.nm, false, false): return Cost(perUnit: 24.8, perRow: 289)
+        case (.nm, false, true): return Cost(perUnit: 26.6, perRow: 195)
         }
     }
 
     /// Estimated cycles of one column vector through `weights` [rows][cols] in `encoding`;
     /// nil when the encoding cannot hold the matrix.
-    public static func estimate(_ weights: [Int8], rows: Int, cols: Int, encoding: SparseEncoding, dsp: Bool) -> Double? {
+    public static func estimate(_ weights: [Int8], rows: Int, cols: Int, encoding: SparseEncoding, dsp: Bool,
+                                conv: Bool = false) -> Double? {
         let units: Int
         if encoding == .dense {
             units = rows * cols
@@ -37,22 +57,21 @@ public enum EncodingSelector {
             guard let m = try? SparseMatrix.encode(weights, rows: rows, cols: cols, as: encoding) else { return nil }
             switch encoding {
             case .block4: units = m.rowCount.reduce(0) { $0 + Int($1) }
-            case .bitmask: units = m.values.count + rows * ((cols + 31) / 32)
-            case let .nm(n, mm) where SparseMatrix.usesPatternCodes(n: n, m: mm, cols: cols): units = m.values.count / 2
+            case let .nm(n, _): units = m.values.count / max(n, 1)
             default: units = m.values.count
             }
         }
-        let c = cost(of: encoding, dsp: dsp)
-        var setup = c.perColumnSetup
-        if case let .nm(n, mm) = encoding, SparseMatrix.usesPatternCodes(n: n, m: mm, cols: cols), dsp { setup += 2.5 * Double(cols) }
-        if encoding == .block4, dsp { setup += 3 * Double(cols) }
-        return c.perUnit * Double(units) + c.perRow * Double(rows) + setup
+        let c = cost(of: encoding, dsp: dsp, conv: conv)
+        let maskWords = encoding == .bitmask ? rows * ((cols + 31) / 32) : 0
+        return c.perUnit * Double(units) + c.perRow * Double(rows) + c.perMaskWord * Double(maskWords)
     }
 
     /// The cheapest of `candidates` for this matrix, and the estimates that decided it.
-    public static func choose(_ weights: [Int8], rows: Int, cols: Int, candidates: [SparseEncoding], dsp: Bool)
+    public static func choose(_ weights: [Int8], rows: Int, cols: Int, candidates: [SparseEncoding], dsp: Bool, conv: Bool = false)
         -> (encoding: SparseEncoding, estimates: [(SparseEncoding, Double)]) {
-        let estimates = candidates.compactMap { e in estimate(weights, rows: rows, cols: cols, encoding: e, dsp: dsp).map { (e, $0) } }
+        let estimates = candidates.compactMap { e in
+            estimate(weights, rows: rows, cols: cols, encoding: e, dsp: dsp, conv: conv).map { (e, $0) }
+        }
         let best = estimates.min { $0.1 != $1.1 ? $0.1 < $1.1 : storage($0.0, weights, rows, cols) < storage($1.0, weights, rows, cols) }
         return (best?.0 ?? .dense, estimates)
     }

@@ -80,6 +80,13 @@ final class CallProfiler {
         lastSwitch = now
     }
 
+    /// After a BL/BLX to `address`. A BL that lands inside its own function, not at its start,
+    /// is a far jump (Thumb-1 GCC uses BL for jumps beyond B's range in large functions), not a call.
+    func call(function: Int, at address: UInt32, from caller: Int, returnAddress: UInt32, now: UInt64) {
+        if function >= 0, function == caller, function < starts.count, starts[function] != address { return }
+        push(function: function, returnAddress: returnAddress, now: now)
+    }
+
     func push(function: Int, returnAddress: UInt32, now: UInt64) {
         guard frames.count < CallProfiler.maxDepth else { return }
         settle(now)

@@ -24,11 +24,14 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
         s.pointee.pendingTakenExtra = 0
     }
     s.pointee.instructionStartCycles = cycles
-    // Calls and returns: only after an instruction that called or wrote PC.
-    // Branches inside one function (most of them) cannot be calls, returns or tail calls.
-    if s.pointee.profiling && s.pointee.previousFlags & (DecodeFlags.call.rawValue | DecodeFlags.writesPC.rawValue) != 0
+    // Calls and returns: only after an instruction that called or wrote PC, or a B/CBZ (Capstone
+    // does not list PC among a direct branch's written registers; a B into another function is
+    // a tail call). Branches inside one function (most of them) cannot be calls, returns or tail calls.
+    let previousIsBranch = s.pointee.previousClass == InstructionClass.branch.rawValue
+    if s.pointee.profiling
+        && (s.pointee.previousFlags & (DecodeFlags.call.rawValue | DecodeFlags.writesPC.rawValue) != 0 || previousIsBranch)
         && (s.pointee.previousFlags & DecodeFlags.call.rawValue != 0 || slot.pointee.function != s.pointee.previousFunction
-            || s.pointee.previousClass != InstructionClass.branch.rawValue) {
+            || !previousIsBranch) {
         callTransition(s, slot, address: address)
     }
 
@@ -155,7 +158,8 @@ func callTransition(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePo
     let function = slot.pointee.function == .max ? -1 : Int(slot.pointee.function)
     let now = s.pointee.instructionStartCycles
     if s.pointee.previousFlags & DecodeFlags.call.rawValue != 0 {
-        context.profiler.push(function: function, returnAddress: s.pointee.callReturnAddress, now: now)
+        let caller = s.pointee.previousFunction == .max ? -1 : Int(s.pointee.previousFunction)
+        context.profiler.call(function: function, at: address, from: caller, returnAddress: s.pointee.callReturnAddress, now: now)
     } else {
         context.profiler.flowChanged(to: address, function: function, now: now)
     }
