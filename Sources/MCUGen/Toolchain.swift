@@ -25,7 +25,8 @@ public enum GeneratorError: Error, CustomStringConvertible {
                 return "the firmware does not fit the board: \(what)"
             }
             // The compiler's or linker's own message, not collect2's summary of it.
-            let first = lines.first(where: { $0.contains("undefined reference") || $0.contains(": error:") && !$0.hasPrefix("collect2") })
+            let first = lines.first(where: { $0.contains("undefined reference") || $0.contains(": Error:")
+                    || $0.contains(": error:") && !$0.hasPrefix("collect2") })
                 ?? lines.first(where: { $0.contains("error") }) ?? lines.first ?? "no output"
             return "arm-none-eabi-gcc failed: \(first) (command: \(command.prefix(200))...)"
         case let .malformedModel(file, problem):
