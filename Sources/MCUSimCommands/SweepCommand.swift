@@ -93,6 +93,9 @@ struct SweepRunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Quantizations, comma-separated: int8 (per-channel conv weights, TFLite's default) and int8-per-tensor; float models only.", valueName: "list"))
     var quant: String?
 
+    @Option(name: .long, help: ArgumentHelp("Fine-tuning epochs after one-shot strategies, comma-separated (e.g. 0,10: both); needs --data with training samples.", valueName: "list"))
+    var finetune: String?
+
     @Option(name: .long, help: ArgumentHelp("Data .npz (train_x/train_y, test_x/test_y, calibration, input_scale; docs/pruning.md): training for gmp/imp/str, calibration, accuracy.", valueName: "file.npz"))
     var data: String?
 
@@ -132,8 +135,12 @@ struct SweepRunCommand: ParsableCommand {
                     guard let v = Double(s) else { throw ValidationError("--sparsity: '\(s)' is not a number") }
                     return v
                 }
+                let epochs = try list(finetune).map { s -> Int in
+                    guard let v = Int(s) else { throw ValidationError("--finetune: '\(s)' is not a whole number of epochs") }
+                    return v
+                }
                 plan = try SweepPlan(model: model, data: data, boards: list(board ?? "max32660"), prune: list(prune),
-                                     sparsity: sparsities, encoding: list(encoding), quant: list(quant))
+                                     sparsity: sparsities, encoding: list(encoding), quant: list(quant), finetune: epochs)
             }
         } catch let error as SweepError {
             throw CommandError.usage(error.description)

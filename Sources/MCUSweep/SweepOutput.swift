@@ -18,7 +18,7 @@ public enum SweepOutput {
     }
 
     /// The columns worth a glance, for the terminal and Markdown.
-    static let summaryColumns = ["board", "strategy", "sparsity", "encoding", "quant", "accuracy", "flash_bytes", "peak_sram_bytes",
+    static let summaryColumns = ["board", "strategy", "sparsity", "finetune", "encoding", "quant", "accuracy", "flash_bytes", "peak_sram_bytes",
                                  "cycles", "latency_ms", "energy_uj", "chip_energy_uj", "dram_accesses", "macs_executed",
                                  "pareto_energy", "pareto_latency", "note"]
 

@@ -10,18 +10,21 @@ public struct SweepConfiguration: Sendable, Hashable, Comparable {
     public var sparsity: Double?
     public var encoding: String
     public var quant: String
+    /// Epochs of mask-preserving fine-tuning after a one-shot strategy (0: none).
+    public var finetune: Int
 
-    public init(board: String, prune: String, sparsity: Double?, encoding: String, quant: String) {
+    public init(board: String, prune: String, sparsity: Double?, encoding: String, quant: String, finetune: Int = 0) {
         self.board = board
         self.prune = prune
         self.sparsity = sparsity
         self.encoding = encoding
         self.quant = quant
+        self.finetune = finetune
     }
 
     /// A stable, readable identity (also the sort order, which sharding relies on).
     public var id: String {
-        "\(board)|\(prune)|\(sparsity.map { String(format: "%.4f", $0) } ?? "-")|\(encoding)|\(quant)"
+        "\(board)|\(prune)|\(sparsity.map { String(format: "%.4f", $0) } ?? "-")|\(encoding)|\(quant)" + (finetune > 0 ? "|ft\(finetune)" : "")
     }
 
     public static func < (a: SweepConfiguration, b: SweepConfiguration) -> Bool { a.id < b.id }
@@ -38,7 +41,7 @@ public struct SweepPlan: Sendable {
     public static let quantizations = ["int8", "int8-per-tensor"]
 
     public init(model: String, data: String?, boards: [String], prune: [String], sparsity: [Double], encoding: [String],
-                quant: [String]) throws {
+                quant: [String], finetune: [Int] = []) throws {
         self.model = model
         self.data = data
         guard !boards.isEmpty else { throw SweepError.badPlan("give at least one board") }
@@ -46,6 +49,7 @@ public struct SweepPlan: Sendable {
             throw SweepError.badPlan("--quant \(q): known quantizations are \(Self.quantizations.joined(separator: ", "))")
         }
         for s in sparsity where !(s >= 0 && s < 1) { throw SweepError.badPlan("--sparsity \(s): must be in [0, 1)") }
+        for f in finetune where !(0...1000).contains(f) { throw SweepError.badPlan("--finetune \(f): must be 0 to 1000 epochs") }
         var configs = Set<SweepConfiguration>()
         for board in boards {
             for p in prune.isEmpty ? ["dense"] : prune {
@@ -61,7 +65,11 @@ public struct SweepPlan: Sendable {
                         guard fixed || s != nil else { throw SweepError.badPlan("--prune \(p) needs --sparsity") }
                         for e in encoding.isEmpty ? ["auto"] : encoding {
                             _ = try EncodingChoice.parse(e)
-                            configs.insert(SweepConfiguration(board: board, prune: p, sparsity: s, encoding: e, quant: q))
+                            // Fine-tuning applies to one-shot strategies; the training ones train anyway.
+                            let training = (try? PruningSpec.parse(p, sparsity: s ?? 0.5).strategy.needsTraining) ?? false
+                            for f in training || finetune.isEmpty ? [0] : finetune {
+                                configs.insert(SweepConfiguration(board: board, prune: p, sparsity: s, encoding: e, quant: q, finetune: f))
+                            }
                         }
                     }
                 }
@@ -70,7 +78,7 @@ public struct SweepPlan: Sendable {
         configurations = configs.sorted()
     }
 
-    /// A sweep file: model, boards, prune, sparsity, encoding, quant, data (paths relative to
+    /// A sweep file: model, boards, prune, sparsity, encoding, quant, finetune, data (paths relative to
     /// the file). Unknown keys are errors.
     public static func load(file: String) throws -> (plan: SweepPlan, jobs: Int?, out: String?) {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
@@ -100,7 +108,8 @@ public struct SweepPlan: Sendable {
         let dataPath = try root.string("data").map(path)
         let boards = try strings("boards") + strings("board")
         let plan = try SweepPlan(model: path(model), data: dataPath, boards: boards, prune: strings("prune"),
-                                 sparsity: doubles("sparsity"), encoding: strings("encoding"), quant: strings("quant"))
+                                 sparsity: doubles("sparsity"), encoding: strings("encoding"), quant: strings("quant"),
+                                 finetune: doubles("finetune").map { Int($0) })
         let jobs = try root.unsigned("jobs").map { Int($0) }
         let out = try root.string("out").map(path)
         try root.finish()

@@ -39,7 +39,8 @@ public final class SweepRunner: @unchecked Sendable {
         builder = FirmwareBuilder(toolchain: try Toolchain.locate())
         costTable = try? CostTable.defaultTable(library: library)
         // What every result depends on besides its configuration.
-        var text = SweepRunner.resultVersion + "|model:" + (SweepRunner.fileHash(plan.model) ?? plan.model)
+        var text = SweepRunner.resultVersion + "|tool:" + SweepRunner.executableIdentity
+            + "|model:" + (SweepRunner.fileHash(plan.model) ?? plan.model)
         text += "|data:" + (plan.data.flatMap(SweepRunner.fileHash) ?? "none") + "|boards:" + boardText
         if let fw = Toolchain.firmwareDirectory() {
             for sub in ["kernels", "runtime"] {
@@ -48,6 +49,16 @@ public final class SweepRunner: @unchecked Sendable {
             }
         }
         inputsHash = SHA256.hex(Array(text.utf8))
+    }
+
+    /// The running mcusim binary's size and modification time: a rebuilt mcusim (new kernels in
+    /// the cost rule, say) does not reuse an older binary's results. Cheaper than hashing it.
+    static var executableIdentity: String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? ""
+        guard let a = try? FileManager.default.attributesOfItem(atPath: path) else { return path }
+        let size = (a[.size] as? NSNumber)?.int64Value ?? 0
+        let time = (a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(path):\(size):\(Int64(time))"
     }
 
     static func fileHash(_ path: String) -> String? {
@@ -111,7 +122,8 @@ public final class SweepRunner: @unchecked Sendable {
         guard let board = boards[c.board] else { throw SweepError.badPlan("unknown board \(c.board)") }
         var options = CompressionOptions(data: data, perChannelWeights: c.quant != "int8-per-tensor")
         if c.prune != "dense" {
-            options.prune = try PruningSpec.parse(c.prune, sparsity: c.prune.lowercased().hasPrefix("nm:") ? nil : c.sparsity)
+            options.prune = try PruningSpec.parse(c.prune, sparsity: c.prune.lowercased().hasPrefix("nm:") ? nil : c.sparsity,
+                                                  finetuneEpochs: c.finetune)
             options.encoding = try EncodingChoice.parse(c.encoding)
         }
         if !ModelPreparation.needsQuantization(model), c.quant != "int8" {

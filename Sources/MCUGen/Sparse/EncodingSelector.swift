@@ -13,7 +13,8 @@ public enum EncodingSelector {
         public var perMaskWord: Double = 0
     }
 
-    /// Fitted on 2026-11-21 to FC 256->64 and 1x1 conv 64->64 (25x5 pixels) at 50-95% sparsity:
+    /// Fitted on 2026-11-21 to FC 256->64 and 1x1 conv 64->64 (25x5 pixels) at 50-95% sparsity
+    /// (checked on FC 64->32 too):
     /// `dsp` on max32660 (Cortex-M4F, SMLAD paths), otherwise samd21 (Cortex-M0+, plain C).
     /// `conv` is the per-pixel cost of a convolution, whose CSR, block and 2:4 kernels handle
     /// four pixels per pass over the weights; FC layers run one column at a time.
@@ -31,10 +32,10 @@ public enum EncodingSelector {
         case (.csr8, true, true): return Cost(perUnit: 4.3, perRow: 48)
         case (.csr8, false, false): return Cost(perUnit: 17.3, perRow: 284)
         case (.csr8, false, true): return Cost(perUnit: 10.6, perRow: 200)
-        case (.bitmask, true, false): return Cost(perUnit: 12.2, perRow: 0, perMaskWord: 19)
-        case (.bitmask, true, true): return Cost(perUnit: 11.9, perRow: 0, perMaskWord: 43)
-        case (.bitmask, false, false): return Cost(perUnit: 28, perRow: 0, perMaskWord: 52)
-        case (.bitmask, false, true): return Cost(perUnit: 28, perRow: 0, perMaskWord: 145)
+        case (.bitmask, true, false): return Cost(perUnit: 12.2, perRow: 86, perMaskWord: 8.6)
+        case (.bitmask, true, true): return Cost(perUnit: 11.9, perRow: 85, perMaskWord: 0)
+        case (.bitmask, false, false): return Cost(perUnit: 28, perRow: 289, perMaskWord: 15)
+        case (.bitmask, false, true): return Cost(perUnit: 28, perRow: 195, perMaskWord: 47)
         case (.block4, true, false): return Cost(perUnit: 15.1, perRow: 125)
         case (.block4, true, true): return Cost(perUnit: 11.4, perRow: 50)
         case (.block4, false, false): return Cost(perUnit: 66, perRow: 260)
