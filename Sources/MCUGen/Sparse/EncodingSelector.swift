@@ -20,9 +20,9 @@ public enum EncodingSelector {
     /// four pixels per pass over the weights; FC layers run one column at a time.
     public static func cost(of encoding: SparseEncoding, dsp: Bool, conv: Bool) -> Cost {
         switch (encoding, dsp, conv) {
-        case (.dense, true, false): return Cost(perUnit: 2.17, perRow: 0)
+        case (.dense, true, false): return Cost(perUnit: 1.835, perRow: 87)
         case (.dense, true, true): return Cost(perUnit: 2.27, perRow: 0)
-        case (.dense, false, false): return Cost(perUnit: 17.0, perRow: 0)
+        case (.dense, false, false): return Cost(perUnit: 16.0, perRow: 274)
         case (.dense, false, true): return Cost(perUnit: 20.2, perRow: 0)
         case (.csr16, true, false): return Cost(perUnit: 7.8, perRow: 86)
         case (.csr16, true, true): return Cost(perUnit: 3.8, perRow: 47)
