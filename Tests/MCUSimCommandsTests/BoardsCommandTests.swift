@@ -156,12 +156,23 @@ import Testing
         }
     }
 
-    @Test("the subcommands are exactly run, build, check, gate, boards and bench, and each one's help renders")
+    @Test("the subcommands are exactly run, build, check, sweep, gate, boards and bench, and each one's help renders")
     func subcommandList() {
         let names = MCUSimCommand.configuration.subcommands.map { $0.configuration.commandName }
-        #expect(names == ["run", "build", "check", "gate", "boards", "bench"])
+        #expect(names == ["run", "build", "check", "sweep", "gate", "boards", "bench"])
         for sub in MCUSimCommand.configuration.subcommands {
             #expect(MCUSimCommand.helpMessage(for: sub).contains("USAGE: mcusim \(sub.configuration.commandName ?? "?")"))
+        }
+        // The pruning options are documented where they are taken.
+        for command in ["build", "check"] {
+            let help = CLI.run([command, "--help"]).stdout
+            for option in ["--prune", "--sparsity", "--allocation", "--keep-first-dense", "--keep-last-dense", "--finetune", "--data", "--encoding"] {
+                #expect(help.contains(option), "\(option) missing from \(command) --help")
+            }
+        }
+        let sweep = CLI.run(["sweep", "run", "--help"]).stdout
+        for option in ["--board", "--prune", "--sparsity", "--finetune", "--encoding", "--quant", "--data", "--jobs", "--out", "--shard", "--format"] {
+            #expect(sweep.contains(option), "\(option) missing from sweep --help")
         }
     }
 
