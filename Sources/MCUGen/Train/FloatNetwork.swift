@@ -4,14 +4,14 @@ import Foundation
 /// biases as mutable arrays, a forward pass that keeps every activation, and the backward pass
 /// for FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, AVERAGE/MAX_POOL_2D, RESHAPE and a final
 /// SOFTMAX trained with cross-entropy (the gradient at the logits is p - onehot).
-struct FloatNetwork {
-    var model: Model
+public struct FloatNetwork: Sendable {
+    public private(set) var model: Model
     /// Trainable tensors (weights and biases of the weighted layers), by tensor index.
-    var params: [Int: [Float]]
+    public var params: [Int: [Float]]
     /// Tensor indices of the weights of each weighted layer, in layer order.
-    let weightTensors: [Int]
+    public let weightTensors: [Int]
 
-    init(_ model: Model, file: String) throws {
+    public init(_ model: Model, file: String) throws {
         guard let input = model.inputs.first.flatMap(model.tensor), input.type == .float32 else {
             throw GeneratorError.invalidModel(file: file, problem: "training needs a float32 model")
         }
@@ -41,7 +41,7 @@ struct FloatNetwork {
     }
 
     /// The model with the current parameters written back as float32 data.
-    var trainedModel: Model {
+    public var trainedModel: Model {
         var m = model
         for (index, values) in params {
             m.tensors[index].data = values.flatMap { v -> [UInt8] in
@@ -73,7 +73,7 @@ struct FloatNetwork {
 
     /// Every activation by tensor index; the final softmax's output is left out (the loss
     /// works on its input, the logits).
-    func forward(_ x: [Float]) -> [Int: [Float]] {
+    public func forward(_ x: [Float]) -> [Int: [Float]] {
         var values: [Int: [Float]] = [model.inputs[0]: x]
         for op in model.operators {
             guard let out = op.outputs.first, let input = values[op.inputs[0]] else { continue }
@@ -118,14 +118,14 @@ struct FloatNetwork {
     }
 
     /// The logits: the final softmax's input, or the last output when there is no softmax.
-    var logitsTensor: Int {
+    public var logitsTensor: Int {
         if let last = model.operators.last, last.kind == .softmax { return last.inputs[0] }
         return model.operators.last?.outputs.first ?? 0
     }
 
     /// Cross-entropy loss gradient for one sample, accumulated into `grads`; returns the loss.
     @discardableResult
-    func backward(_ values: [Int: [Float]], label: Int, grads: inout [Int: [Float]]) -> Float {
+    public func backward(_ values: [Int: [Float]], label: Int, grads: inout [Int: [Float]]) -> Float {
         let logits = values[logitsTensor] ?? []
         let m = logits.max() ?? 0
         let e = logits.map { Foundation.exp($0 - m) }
