@@ -10,7 +10,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure simulation speed: fixed workloads under each accounting level, in one process.",
         discussion: """
-        Builds the workloads in firmware/speed (and the int8 example) with arm-none-eabi-gcc, runs \
+        Builds the workloads in firmware/speed (and the int8 example), the bundled digits MLP \
+        (its 360 test images) and the MLPerf Tiny KWS DS-CNN (when ../shared/fixtures is there) \
+        with arm-none-eabi-gcc, runs \
         each with no hooks (bare Unicorn), with the cycle model only, with full accounting, and \
         with full accounting plus a Chrome trace, and prints simulated MIPS: instructions of the \
         full run divided by host wall-clock seconds of each run. Each configuration's firmware \
@@ -39,8 +41,10 @@ struct BenchCommand: ParsableCommand {
 
     struct Workload {
         let name: String
-        let source: String
+        /// A C source built with -DPASSES, or nil for a generated model (`model`).
+        let source: String?
         let passes: Int
+        var model: (path: String, samples: (Model) throws -> [[Int8]])?
     }
 
     enum Configuration: String, CaseIterable {
@@ -53,15 +57,31 @@ struct BenchCommand: ParsableCommand {
         guard let firmware = Toolchain.firmwareDirectory() else { throw CommandError.io("cannot find the firmware/ folder") }
         let toolchain = try Toolchain.locate()
         let costs = try? CostTable.defaultTable(library: BoardLibrary.locate())
-        let workloads = [
+        var workloads = [
             Workload(name: "int8-matvec", source: "\(firmware)/examples/int8loop/main.c", passes: 640),
             Workload(name: "memcpy", source: "\(firmware)/speed/memcpy_loop.c", passes: 4000),
             Workload(name: "float-fir", source: "\(firmware)/speed/float_kernel.c", passes: 300),
             Workload(name: "branchy", source: "\(firmware)/speed/branchy.c", passes: 4000),
+            // The generated inference firmware: digits over its test images, KWS on seeded inputs.
+            Workload(name: "digits-mlp", source: nil, passes: 8, model: ("\(firmware)/models/digits_mlp.json", { model in
+                let data = try DataSet.load(path: "\(firmware)/models/digits_data.npz", inputSize: 64)
+                return data.test.map { AccuracyHarness.quantize($0.x, model: model) }
+            })),
         ]
+        let kws = (firmware as NSString).deletingLastPathComponent + "/../shared/fixtures/mlperf-tiny/kws_ref_model.tflite"
+        if FileManager.default.fileExists(atPath: kws) {
+            workloads.append(Workload(name: "kws-ds-cnn", source: nil, passes: 2, model: (kws, { model in
+                (1...4).map { ModelCheck.randomInput(count: model.inputs.first.flatMap(model.tensor)?.elementCount ?? 0, seed: $0) }
+            })))
+        } else {
+            FileHandle.standardError.write(Data("bench: \(kws) not found: no KWS workload\n".utf8))
+        }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-bench-\(getpid())-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
+
+        /// Below scale 1 the generated workloads also run fewer samples (one pass is many instructions).
+        func fewer(_ samples: [[Int8]]) -> [[Int8]] { scale >= 1 ? samples : Array(samples.prefix(max(1, Int(Double(samples.count) * scale)))) }
 
         var rows: [[String]] = [["workload", "instructions", "configuration", "seconds", "MIPS", "x no-hooks"]]
         var results: [JSONValue] = []
@@ -69,8 +89,20 @@ struct BenchCommand: ParsableCommand {
             let elf = "\(dir)/\(w.name).elf"
             let passes = max(1, Int((Double(w.passes) * scale).rounded()))
             FileHandle.standardError.write(Data("bench: building \(w.name)\n".utf8))
-            try toolchain.build(sources: [w.source], board: board, output: elf, extraFlags: ["-DPASSES=\(passes)"])
-            let image = try ELFLoader.load(path: elf)
+            var image: FirmwareImage
+            if let source = w.source {
+                try toolchain.build(sources: [source], board: board, output: elf, extraFlags: ["-DPASSES=\(passes)"])
+                image = try ELFLoader.load(path: elf)
+            } else if let (path, samples) = w.model {
+                let model = try ModelCompression.prepare(try ModelLoader.load(path: path), file: path, options: CompressionOptions(),
+                                                         dsp: board.core.hasDSP).model
+                let built = try FirmwareBuilder(toolchain: toolchain).build(
+                    model: model, modelPath: path, board: board, directory: "\(dir)/\(w.name)",
+                    mainSource: AccuracyHarness.loopSource(samples: fewer(try samples(model)), passes: passes))
+                image = try ELFLoader.load(path: built.elf)
+            } else {
+                continue
+            }
             var seconds: [Configuration: Double] = [:]
             var outputs: [Configuration: [UInt8]] = [:]
             var instructions: UInt64 = 0

@@ -1,4 +1,5 @@
 import Foundation
+import MCUGen
 import MCUSim
 import MCUSimCommands
 import MCUTestSupport
@@ -196,12 +197,26 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(json["schema"] as? String == "mcusim.bench/1")
         let workloads = try #require(json["workloads"] as? [[String: Any]])
-        #expect(workloads.compactMap { $0["workload"] as? String } == ["int8-matvec", "memcpy", "float-fir", "branchy"])
+        #expect(workloads.compactMap { $0["workload"] as? String } == ["int8-matvec", "memcpy", "float-fir", "branchy", "digits-mlp", "kws-ds-cnn"])
         for w in workloads {
             let runs = try #require(w["runs"] as? [[String: Any]])
             #expect(runs.compactMap { $0["configuration"] as? String } == ["no-hooks", "cycles-only", "full", "full+trace", "full-blocks"])
             // Every workload prints its checksum line (the command itself fails on a mismatch).
             #expect((w["output"] as? String)?.contains("checksum") == true)
         }
+        // The digits workload's checksum, recomputed from the host reference: the first 7 test
+        // images (scale 0.02 of 360), one pass, sum = sum * 31 + output byte.
+        let digits = try #require(workloads.first { $0["workload"] as? String == "digits-mlp" })
+        let models = FixtureBuilder.repositoryRoot + "/firmware/models"
+        let model = try ModelCompression.prepare(try ModelLoader.load(path: "\(models)/digits_mlp.json"), file: "digits",
+                                                 options: CompressionOptions(), dsp: true).model
+        let digitsData = try DataSet.load(path: "\(models)/digits_data.npz", inputSize: 64)
+        var sum: UInt32 = 0
+        for sample in digitsData.test.prefix(7) {
+            for byte in try ModelRunner.run(model, input: AccuracyHarness.quantize(sample.x, model: model))[model.outputs[0]] ?? [] {
+                sum = sum &* 31 &+ UInt32(UInt8(bitPattern: byte))
+            }
+        }
+        #expect((digits["output"] as? String)?.contains(String(format: "checksum %08x", sum)) == true)
     }
 }
