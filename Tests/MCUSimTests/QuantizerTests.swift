@@ -84,3 +84,19 @@ import Testing
         #expect(outcome.matches, "first mismatch \(outcome.firstMismatch.map(String.init) ?? "-")")
     }
 }
+
+extension QuantizerTests {
+    @Test("per-tensor weight quantization (sweep --quant int8-per-tensor) gives conv filters one scale")
+    func perTensorWeights() throws {
+        let model = PruningTests.floatModel()
+        let calibration = ModelPreparation.syntheticInputs(count: 4, size: 105, seed: 2)
+        let perChannel = try Quantizer.quantize(model, calibration: calibration, file: "t")
+        let perTensor = try Quantizer.quantize(model, calibration: calibration, file: "t", perChannelWeights: false)
+        let conv = model.operators[0].inputs[1]
+        #expect(perChannel.tensors[conv].quantization?.scales.count == 8)
+        #expect(perTensor.tensors[conv].quantization?.scales.count == 1)
+        // One scale: the largest |w| of the whole filter bank maps to 127.
+        let maxAbs = (FloatReference.floats(model.tensors[conv]) ?? []).map(abs).max() ?? 0
+        #expect(abs(Double(perTensor.tensors[conv].quantization?.scales.first ?? 0) - Double(maxAbs) / 127) < 1e-9)
+    }
+}
