@@ -85,7 +85,8 @@ func decodeCold(_ s: UnsafeMutablePointer<HotState>, window: CodeWindow, address
         if slot.pointee.executions != 0 { context.retire(slot.pointee) }
         slot.pointee = entry
         slot.pointee.function = context.image.symbols.functionIndex(containing: a).map { UInt32($0) } ?? .max
-        context.decodedSlots.append(slot)
+        // Each slot once, so that snapshots walk a plain array (re-decoded slots stay registered).
+        if context.decodedSlotSet.insert(slot).inserted { context.decodedSlots.append(slot) }
     }
 }
 

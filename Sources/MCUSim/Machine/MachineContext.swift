@@ -14,6 +14,7 @@ final class MachineContext {
     /// Every decode-table entry filled so far (with repeats after re-decoding), for the
     /// post-run walk that turns per-address counters into class and function profiles.
     var decodedSlots: [UnsafeMutablePointer<DecodedInstruction>] = []
+    var decodedSlotSet = Set<UnsafeMutablePointer<DecodedInstruction>>()
     /// Counters of entries that code writes invalidated, by class.
     var retiredExecutions = [UInt64](repeating: 0, count: InstructionClass.allCases.count)
     var retiredCycles = [UInt64](repeating: 0, count: InstructionClass.allCases.count)

@@ -50,8 +50,7 @@ extension Machine {
         var memoryAccesses = [UInt64](repeating: 0, count: symbols.count)
         var memoryFJ = [UInt64](repeating: 0, count: symbols.count)
         var selfEnergy = [Double](repeating: 0, count: symbols.count)
-        var seen = Set<UnsafeMutablePointer<DecodedInstruction>>()
-        for slot in context.decodedSlots where seen.insert(slot).inserted {
+        for slot in context.decodedSlots {
             let e = slot.pointee
             guard e.executions != 0 || e.cycles != 0, e.function != .max, Int(e.function) < symbols.count else { continue }
             let f = Int(e.function)
@@ -109,8 +108,7 @@ extension Machine {
         for cls in InstructionClass.allCases where context.retiredExecutions[Int(cls.rawValue)] != 0 {
             executions[EnergyAccounting.event(for: cls), default: 0] &+= context.retiredExecutions[Int(cls.rawValue)]
         }
-        var seen = Set<UnsafeMutablePointer<DecodedInstruction>>()
-        for slot in context.decodedSlots where seen.insert(slot).inserted {
+        for slot in context.decodedSlots {
             let e = slot.pointee
             guard e.executions != 0, let cls = InstructionClass(rawValue: e.cls) else { continue }
             executions[EnergyAccounting.event(for: cls), default: 0] &+= e.executions

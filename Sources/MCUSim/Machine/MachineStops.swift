@@ -151,8 +151,7 @@ extension Machine {
         var cycles = context.retiredCycles
         var registerReads = context.retiredRegisterReads
         var registerWrites = context.retiredRegisterWrites
-        var seen = Set<UnsafeMutablePointer<DecodedInstruction>>()
-        for slot in context.decodedSlots where seen.insert(slot).inserted {
+        for slot in context.decodedSlots {
             let e = slot.pointee
             guard e.executions != 0 || e.cycles != 0, Int(e.cls) < classCount else { continue }
             executions[Int(e.cls)] &+= e.executions

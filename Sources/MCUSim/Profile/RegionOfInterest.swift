@@ -44,8 +44,7 @@ extension MachineContext {
         for cls in InstructionClass.allCases where retiredExecutions[Int(cls.rawValue)] != 0 {
             events[EnergyAccounting.event(for: cls), default: 0] &+= retiredExecutions[Int(cls.rawValue)]
         }
-        var seen = Set<UnsafeMutablePointer<DecodedInstruction>>()
-        for slot in decodedSlots where seen.insert(slot).inserted {
+        for slot in decodedSlots {
             let e = slot.pointee
             guard e.executions != 0, let cls = InstructionClass(rawValue: e.cls) else { continue }
             events[EnergyAccounting.event(for: cls), default: 0] &+= e.executions
