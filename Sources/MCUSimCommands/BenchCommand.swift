@@ -11,7 +11,8 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure simulation speed: fixed workloads under each accounting level, in one process.",
         discussion: """
         Builds the workloads in firmware/speed (and the int8 example), the bundled digits MLP \
-        (its 360 test images) and the MLPerf Tiny KWS DS-CNN (when ../shared/fixtures is there) \
+        (its 360 test images) and CNN (90 of them), and the MLPerf Tiny KWS DS-CNN (when \
+        ../shared/fixtures is there) \
         with arm-none-eabi-gcc, runs \
         each with no hooks (bare Unicorn), with the cycle model only, with full accounting, and \
         with full accounting plus a Chrome trace, and prints simulated MIPS: instructions of the \
@@ -66,6 +67,10 @@ struct BenchCommand: ParsableCommand {
             Workload(name: "digits-mlp", source: nil, passes: 8, model: ("\(firmware)/models/digits_mlp.json", { model in
                 let data = try DataSet.load(path: "\(firmware)/models/digits_data.npz", inputSize: 64)
                 return data.test.map { AccuracyHarness.quantize($0.x, model: model) }
+            })),
+            Workload(name: "digits-cnn", source: nil, passes: 1, model: ("\(firmware)/models/digits_cnn.json", { model in
+                let data = try DataSet.load(path: "\(firmware)/models/digits_data.npz", inputSize: 64)
+                return data.test.prefix(90).map { AccuracyHarness.quantize($0.x, model: model) }
             })),
         ]
         let kws = (firmware as NSString).deletingLastPathComponent + "/../shared/fixtures/mlperf-tiny/kws_ref_model.tflite"

@@ -39,9 +39,10 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let (compressed, compression) = try ModelInput.load(path: model, prune: pruneOptions, board: board,
+        var (compressed, compression) = try ModelInput.load(path: model, prune: pruneOptions, board: board,
                                                             calibration: calibrationOption.calibration)
         let placement = placementOptions.placement
+        try ModelInput.measureEncodings(&compressed, options: compression, path: model, board: board, placement: placement)
         let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
         let (elf, generated) = try builder.build(model: compressed.model, modelPath: model, board: board, directory: output,
                                                  placement: placement, encodings: compressed.encodings)

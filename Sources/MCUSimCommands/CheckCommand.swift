@@ -38,9 +38,10 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let board = try boardOption.load()
-        let (compressed, compression) = try ModelInput.load(path: model, prune: pruneOptions, board: board,
+        var (compressed, compression) = try ModelInput.load(path: model, prune: pruneOptions, board: board,
                                                             calibration: calibrationOption.calibration)
         let placement = placementOptions.placement
+        try ModelInput.measureEncodings(&compressed, options: compression, path: model, board: board, placement: placement)
         let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-check-\(getpid())-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -31,6 +31,19 @@ enum ModelInput {
         return (try ModelCompression.prepare(loaded, file: path, options: options, dsp: board.core.hasDSP, calibration: inputs), options)
     }
 
+    /// `--encoding measure`: replaces the rule's choices by measured ones (a build and a run per
+    /// candidate encoding, in a temporary folder).
+    static func measureEncodings(_ compressed: inout CompressedModel, options: CompressionOptions, path: String, board: Board,
+                                 placement: Placement) throws {
+        guard options.encoding == .measure else { return }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-measure-\(getpid())-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileHandle.standardError.write(Data("mcusim: measuring each candidate encoding on \(board.name)\n".utf8))
+        let result = try EncodingMeasurement.choose(compressed, modelPath: path, board: board, directory: dir,
+                                                    builder: FirmwareBuilder(toolchain: try Toolchain.locate()), placement: placement)
+        compressed.encodings = result.encodings
+    }
+
     static func accuracyLine(_ a: AccuracyHarness.Outcome) -> String {
         String(format: "accuracy on the simulator: %d/%d = %.2f%% (host reference %d/%d; predictions %@)", a.simulatorCorrect, a.samples,
                100 * a.simulatorAccuracy, a.hostCorrect, a.samples, a.predictionsAgree ? "identical" : "DIFFER")

@@ -36,7 +36,8 @@ struct PruneOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("""
         Weight storage of CONV_2D and FULLY_CONNECTED layers: auto (the cheapest per layer by the \
         calibrated cost rule in docs/pruning.md, dense where sparse would be slower; the default \
-        with --prune), dense, csr8, csr16, bitmask, block (aligned 1x4 blocks), nm[:N:M].
+        with --prune), measure (build and run every candidate on the board, keep each layer's \
+        fastest), dense, csr8, csr16, bitmask, block (aligned 1x4 blocks), nm[:N:M].
         """, valueName: "encoding"))
     var encoding: String?
 

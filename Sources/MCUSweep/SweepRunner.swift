@@ -129,8 +129,12 @@ public final class SweepRunner: @unchecked Sendable {
         if !ModelPreparation.needsQuantization(model), c.quant != "int8" {
             throw SweepError.badPlan("\(plan.model) is already int8: quant \(c.quant) needs a float model")
         }
-        let compressed = try ModelCompression.prepare(model, file: plan.model, options: options, dsp: board.core.hasDSP)
+        var compressed = try ModelCompression.prepare(model, file: plan.model, options: options, dsp: board.core.hasDSP)
         let dir = "\(directory)/cache/\(key)"
+        if options.encoding == .measure {
+            compressed.encodings = try EncodingMeasurement.choose(compressed, modelPath: plan.model, board: board,
+                                                                  directory: dir + "/measure", builder: builder).encodings
+        }
         let input = data?.test.first.map { AccuracyHarness.quantize($0.x, model: compressed.model) }
         let (elf, generated) = try builder.build(model: compressed.model, modelPath: plan.model, board: board, directory: dir,
                                                  input: input, encodings: compressed.encodings)

@@ -197,7 +197,7 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(json["schema"] as? String == "mcusim.bench/1")
         let workloads = try #require(json["workloads"] as? [[String: Any]])
-        #expect(workloads.compactMap { $0["workload"] as? String } == ["int8-matvec", "memcpy", "float-fir", "branchy", "digits-mlp", "kws-ds-cnn"])
+        #expect(workloads.compactMap { $0["workload"] as? String } == ["int8-matvec", "memcpy", "float-fir", "branchy", "digits-mlp", "digits-cnn", "kws-ds-cnn"])
         for w in workloads {
             let runs = try #require(w["runs"] as? [[String: Any]])
             #expect(runs.compactMap { $0["configuration"] as? String } == ["no-hooks", "cycles-only", "full", "full+trace", "full-blocks"])

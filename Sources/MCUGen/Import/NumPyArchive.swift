@@ -178,12 +178,24 @@ public enum NpzImporter {
                 operators.append(Operator(kind: .fullyConnected, inputs: [current, wIndex, bIndex], outputs: [tensors.count - 1],
                                           options: .fullyConnected(FullyConnectedOptions(activation: activation))))
                 current = tensors.count - 1
+            case "CONV_2D", "DEPTHWISE_CONV_2D":
+                current = try NpzConvolution.add(layer, index: i, op: op, arrays: arrays, weightsFile: weights, tensors: &tensors,
+                                                 operators: &operators, current: current, file: topology, floatTensor: floatTensor)
+            case "MAX_POOL_2D", "AVERAGE_POOL_2D":
+                current = try NpzConvolution.addPool(layer, index: i, op: op, tensors: &tensors, operators: &operators, current: current,
+                                                     file: topology)
+            case "RESHAPE":
+                // Flatten (the only reshape the generator needs): [1, H, W, C] -> [1, H*W*C].
+                let count = tensors[current].elementCount
+                tensors.append(Tensor(name: "layer\(i)", shape: [1, count], type: .float32))
+                operators.append(Operator(kind: .reshape, inputs: [current], outputs: [tensors.count - 1], options: .reshape(newShape: [1, count])))
+                current = tensors.count - 1
             case "SOFTMAX":
                 tensors.append(Tensor(name: "softmax", shape: tensors[current].shape, type: .float32))
                 operators.append(Operator(kind: .softmax, inputs: [current], outputs: [tensors.count - 1], options: .softmax(beta: 1)))
                 current = tensors.count - 1
             default:
-                throw fail("layers[\(i)].op \(op.isEmpty ? "(missing)" : op) is not supported by the npz importer (FULLY_CONNECTED, SOFTMAX)")
+                throw fail("layers[\(i)].op \(op.isEmpty ? "(missing)" : op) is not supported by the npz importer (CONV_2D, DEPTHWISE_CONV_2D, MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, FULLY_CONNECTED, SOFTMAX)")
             }
         }
         return Model(name: json["name"] as? String ?? "model", tensors: tensors, operators: operators, inputs: [0], outputs: [current])

@@ -17,6 +17,8 @@ public struct CompressionOptions: Sendable {
 /// A model ready for the code generator: int8, pruned, with an encoding per weighted layer.
 public struct CompressedModel: Sendable {
     public var model: Model
+    /// The strategy the model was pruned with, if any (decides which encodings apply).
+    public var strategy: PruningSpec.Strategy?
     /// Layers stored sparse; the others are dense.
     public var encodings: [Int: SparseEncoding]
     public var pruning: [LayerPruning]
@@ -62,7 +64,7 @@ public enum ModelCompression {
                 if e != .dense { encodings[layer] = e }
             }
         }
-        return CompressedModel(model: model, encodings: encodings, pruning: report)
+        return CompressedModel(model: model, strategy: options.prune?.strategy, encodings: encodings, pruning: report)
     }
 
     static func trainingData(_ options: CompressionOptions, _ spec: PruningSpec, _ file: String) throws -> DataSet {
@@ -78,7 +80,7 @@ public enum ModelCompression {
         guard let values = w.int8Values, let rows = w.shape.first, rows > 0 else { return .dense }
         let cols = values.count / rows
         switch choice {
-        case .auto:
+        case .auto, .measure:  // measure starts from the rule; EncodingMeasurement then measures
             // Convolutions over four or more pixels take the kernels' four-pixel path.
             let outputPixels = model.operators[layer].outputs.first.flatMap(model.tensor).map { $0.elementCount / rows } ?? 1
             let conv = model.operators[layer].kind == .conv2D && outputPixels >= 4

@@ -29,14 +29,17 @@ public enum SparseEncoding: Sendable, Equatable, Hashable, CustomStringConvertib
     }
 }
 
-/// The `--encoding` choice: one encoding for every pruned layer, or `auto`.
+/// The `--encoding` choice: one encoding for every pruned layer, `auto` (the cost rule), or
+/// `measure` (each candidate built and run on the board; the fastest per layer).
 public enum EncodingChoice: Sendable, Equatable, CustomStringConvertible {
     case auto
+    case measure
     case fixed(SparseEncoding)
 
     public var description: String {
         switch self {
         case .auto: return "auto"
+        case .measure: return "measure"
         case let .fixed(e): return e.description
         }
     }
@@ -45,6 +48,7 @@ public enum EncodingChoice: Sendable, Equatable, CustomStringConvertible {
         let lower = text.lowercased()
         switch lower {
         case "auto": return .auto
+        case "measure": return .measure
         case "dense": return .fixed(.dense)
         case "csr8", "csr": return .fixed(.csr8)
         case "csr16": return .fixed(.csr16)
@@ -56,7 +60,7 @@ public enum EncodingChoice: Sendable, Equatable, CustomStringConvertible {
             if parts.count == 3, parts[0] == "nm", let n = Int(parts[1]), let m = Int(parts[2]), n >= 1, n < m, m <= 16 {
                 return .fixed(.nm(n: n, m: m))
             }
-            throw PruningError.badEncoding(text, "use auto, dense, csr8, csr16, bitmask, block or nm[:N:M]")
+            throw PruningError.badEncoding(text, "use auto, measure, dense, csr8, csr16, bitmask, block or nm[:N:M]")
         }
     }
 }

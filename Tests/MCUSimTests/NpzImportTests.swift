@@ -1,0 +1,64 @@
+import Foundation
+import MCUGen
+import MCUSim
+import MCUTestSupport
+import Testing
+
+/// The npz + JSON topology importer: the digits CNN's layer shapes by hand, its accuracy on the
+/// simulator against the host reference, and every rejection path with the layer it names.
+@Suite struct NpzImportTests {
+    static let models = FixtureBuilder.repositoryRoot + "/firmware/models"
+
+    @Test("the digits CNN imports with the shapes the topology implies")
+    func shapes() throws {
+        let m = try NpzImporter.load(weights: "\(Self.models)/digits_cnn.npz", topology: "\(Self.models)/digits_cnn.json")
+        #expect(m.operators.map(\.kind) == [.conv2D, .maxPool2D, .conv2D, .reshape, .fullyConnected, .softmax])
+        let shapes = m.operators.map { m.tensors[$0.outputs[0]].shape }
+        // 8x8 SAME conv keeps 8x8; 2x2/2 pooling halves it; 4x4x32 flattens to 512.
+        #expect(shapes == [[1, 8, 8, 16], [1, 4, 4, 16], [1, 4, 4, 32], [1, 512], [1, 10], [1, 10]])
+        // MACs: 8*8*16*9 + 4*4*32*144 + 512*10.
+        #expect(m.totalMACs == 9216 + 73728 + 5120)
+    }
+
+    @Test("the digits CNN on the simulator predicts every test image as the host reference does")
+    func accuracy() throws {
+        let model = try ModelLoader.load(path: "\(Self.models)/digits_cnn.json")
+        let data = try DataSet.load(path: "\(Self.models)/digits_data.npz", inputSize: 64)
+        let compressed = try ModelCompression.prepare(model, file: "digits_cnn", options: CompressionOptions(data: data), dsp: true)
+        let board = try FixtureBuilder.board("max32660")
+        let outcome = try AccuracyHarness.run(compressed, test: data.test, modelPath: "digits_cnn", board: board,
+                                              directory: FixtureBuilder.buildRoot + "/digits-cnn",
+                                              builder: FirmwareBuilder(toolchain: try Toolchain.locate()))
+        #expect(outcome.predictionsAgree)
+        #expect(outcome.simulatorCorrect == outcome.hostCorrect)
+        // scripts/train_digits_cnn.py printed float test accuracy 0.9861 (355 of 360).
+        #expect(outcome.hostCorrect >= 350, "int8 accuracy \(outcome.hostCorrect)/360")
+        #expect(outcome.result.regionsOfInterest.first { $0.name == "inference" }?.entries == 360)
+    }
+
+    static let conv0 = #"{"op": "CONV_2D", "weights": "w0", "bias": "b0", "padding": "SAME", "activation": "RELU"}"#
+
+    @Test("malformed topologies are rejected with the layer and the reason", arguments: [
+        (#"{"op": "CONV_2D", "weights": "b0"}"#, "layers[0] (CONV_2D): weights must name a 4-D array"),
+        (#"{"op": "CONV_2D", "weights": "w1"}"#, "but the input has 1 channels"),
+        (#"{"op": "CONV_2D", "weights": "w0", "bias": "b1"}"#, "bias must name a 16-element array"),
+        (#"{"op": "CONV_2D", "weights": "w0", "padding": "FULL"}"#, "padding must be SAME or VALID"),
+        (#"{"op": "CONV_2D", "weights": "w0", "stride": [0, 1]}"#, "stride must be two numbers"),
+        (#"{"op": "CONV_2D", "weights": "w0", "activation": "TANH"}"#, "activation TANH is not supported"),
+        (#"{"op": "DEPTHWISE_CONV_2D", "weights": "w0"}"#, "a depthwise filter is [1, kh, kw, 1]"),
+        (#"{"op": "MAX_POOL_2D", "filter": [9, 9]}"#, "the filter is larger than the input"),
+        (#"{"op": "SQUEEZE"}"#, "layers[0].op SQUEEZE is not supported"),
+        (conv0 + #", {"op": "FULLY_CONNECTED", "weights": "w2"}"#, "layer input has 16 features"),
+        (#"{"op": "RESHAPE"}, {"op": "CONV_2D", "weights": "w0"}"#, "needs a [1, H, W, C] input"),
+    ] as [(String, String)])
+    func rejections(layers: String, message: String) throws {
+        let topology = FileManager.default.temporaryDirectory.appendingPathComponent("npz-bad-\(UUID().uuidString).json").path
+        try #"{"name": "bad", "input": {"shape": [1, 8, 8, 1]}, "layers": ["# .appending(layers).appending("]}")
+            .write(toFile: topology, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: topology) }
+        let error = #expect(throws: GeneratorError.self) { _ = try NpzImporter.load(weights: "\(Self.models)/digits_cnn.npz", topology: topology) }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains(message), "\(text)")
+        #expect(text.hasPrefix(topology))
+    }
+}
