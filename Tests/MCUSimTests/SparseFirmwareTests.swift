@@ -46,3 +46,37 @@ import Testing
         }
     }
 }
+
+extension SparseFirmwareTests {
+    /// `--encoding measure` on the digits CNN at 90%: its per-layer choices, built together, are
+    /// no slower than dense or than any single encoding for every layer (2% for the layers'
+    /// interactions through the cache), and still bit-exact.
+    @Test("measured encodings beat dense and every uniform encoding on the digits CNN")
+    func measuredChoice() throws {
+        let models = FixtureBuilder.repositoryRoot + "/firmware/models"
+        let model = try ModelLoader.load(path: "\(models)/digits_cnn.json")
+        let data = try DataSet.load(path: "\(models)/digits_data.npz", inputSize: 64)
+        let board = try FixtureBuilder.board("max32660")
+        let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
+        let spec = try PruningSpec.parse("magnitude", sparsity: 0.9)
+        var compressed = try ModelCompression.prepare(model, file: "digits_cnn", options: CompressionOptions(prune: spec, encoding: .measure, data: data),
+                                                      dsp: true)
+        let dir = FixtureBuilder.buildRoot + "/measure-cnn"
+        let measured = try EncodingMeasurement.choose(compressed, modelPath: "digits_cnn", board: board, directory: dir, builder: builder)
+        #expect(measured.cycles.count == 3, "three prunable layers measured")
+        func cycles(_ encodings: [Int: SparseEncoding]) throws -> UInt64 {
+            let outcome = try ModelCheck.run(model: compressed.model, modelPath: "digits_cnn", board: board, directory: dir + "/run", seed: 3,
+                                             builder: builder, options: RunOptions(), encodings: encodings)
+            #expect(outcome.matches)
+            return try #require(outcome.result.regionsOfInterest.first { $0.name == "inference" }).cycles
+        }
+        compressed.encodings = measured.encodings
+        let chosen = try cycles(measured.encodings)
+        let layers = Pruner.prunableLayers(compressed.model)
+        for uniform in [SparseEncoding.dense, .csr8, .csr16, .bitmask, .block4] {
+            let encodings = uniform == .dense ? [:] : Dictionary(uniqueKeysWithValues: layers.map { ($0, uniform) })
+            let other = try cycles(encodings)
+            #expect(Double(chosen) <= Double(other) * 1.02, "measured choice \(chosen) cycles, all-\(uniform) \(other)")
+        }
+    }
+}
