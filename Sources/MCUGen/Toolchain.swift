@@ -9,6 +9,8 @@ public enum GeneratorError: Error, CustomStringConvertible {
     case malformedModel(file: String, problem: String)
     /// A well-formed model that breaks a rule of the IR (bad tensor index, unsupported type, bad shape).
     case invalidModel(file: String, problem: String)
+    /// A data file (`--data`, `--calibration`) that cannot be read or does not fit the model.
+    case malformedData(file: String, problem: String)
     /// A layer whose operator the generator does not implement.
     case unsupportedOperator(file: String, op: String, layer: Int, output: String)
     /// Other input the generator cannot use: calibration data, a placement the board cannot hold.
@@ -33,6 +35,8 @@ public enum GeneratorError: Error, CustomStringConvertible {
             return "\(file): malformed model: \(problem)"
         case let .invalidModel(file, problem):
             return "\(file): invalid model: \(problem)"
+        case let .malformedData(file, problem):
+            return "\(file): malformed data: \(problem)"
         case let .unsupportedOperator(file, op, layer, output):
             return "\(file): unsupported operator \(op) at layer \(layer) (output tensor '\(output)')"
         case let .badInput(file, problem):

@@ -14,8 +14,11 @@ public struct DataSet: Sendable {
     }
 
     public static func load(path: String, inputSize: Int) throws -> DataSet {
-        let arrays = try NumPyArchive.load(path: path)
-        func fail(_ why: String) -> GeneratorError { .malformedModel(file: path, problem: why) }
+        let arrays: [String: NumPyArray]
+        do { arrays = try NumPyArchive.load(path: path) } catch let GeneratorError.malformedModel(file, problem) {
+            throw GeneratorError.malformedData(file: file, problem: problem)
+        }
+        func fail(_ why: String) -> GeneratorError { .malformedData(file: path, problem: why) }
         let scale = arrays["input_scale"]?.floats.first ?? 1
         func samples(_ key: String) throws -> [[Float]]? {
             guard let a = arrays[key] else { return nil }
