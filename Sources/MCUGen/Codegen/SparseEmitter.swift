@@ -1,5 +1,5 @@
 /// The C for a FULLY_CONNECTED or CONV_2D layer stored in a sparse encoding: the encoded
-/// arrays, the folded bias and an nn_sparse_t, and the call into nn_sparse.c.
+/// arrays, the folded bias and an nn_sparse_t, and the call into the sparse kernels (nn_sparse.h).
 enum SparseEmitter {
     static func emit(_ op: Operator, layer: Int, model: Model, weights: [Int8], bias: [Int32]?, input buffer: (Int) -> String,
                      constants: inout String, scratch: inout Int, weightStorage: String, weightBytes: inout Int,

@@ -13,7 +13,7 @@ public struct SparseLayer: Sendable, Equatable {
         }
     }
 
-    /// int32 words of kernel scratch (nn_sparse_scratch_words in nn_sparse.c, mirrored).
+    /// int32 words of kernel scratch (nn_sparse_scratch_words in nn_sparse_fc.c, mirrored).
     public var scratchWords: Int { scratchWords(conv: false) }
 
     public func scratchWords(conv: Bool) -> Int {

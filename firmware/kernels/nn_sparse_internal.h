@@ -1,0 +1,59 @@
+/* Helpers shared by the sparse kernel sources (nn_sparse_fc.c, nn_sparse_conv.c); not public API. */
+#ifndef MCUSIM_NN_SPARSE_INTERNAL_H
+#define MCUSIM_NN_SPARSE_INTERNAL_H
+
+#include "nn_internal.h"
+#include "nn_sparse.h"
+
+/* Positions of the two kept columns of each 2:4 pattern code. */
+static const uint8_t __attribute__((unused)) nm24_first[6] = {0, 0, 0, 1, 1, 2};
+static const uint8_t __attribute__((unused)) nm24_second[6] = {1, 2, 3, 2, 3, 3};
+
+static inline int groups_of(int cols, int m) { return (cols + m - 1) / m; }
+
+#if defined(__ARM_FEATURE_CLZ)
+/* RBIT + CLZ on v7-M and v8-M mainline. */
+#define ctz32(x) __builtin_ctz(x)
+#else
+/* Cortex-M0/M0+ have no CLZ, and GCC's __ctzsi2 loops; a de Bruijn multiply is five
+ * instructions (the lowest set bit times 0x077CB531 puts a unique pattern in the top 5 bits). */
+static inline int ctz32(uint32_t x) {
+    static const uint8_t position[32] = {0,  1,  28, 2,  29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4,  8,
+                                         31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6,  11, 5,  10, 9};
+    return position[((x & (0u - x)) * 0x077CB531u) >> 27];
+}
+#endif
+
+/* The requantization parameters of a layer, loaded once per call (FINISH1 / FINISH4 use them). */
+typedef struct {
+    const int32_t *mult, *shift, *bias;
+    int per_channel;
+    int32_t out_off, lo, hi;
+} row_finish_t;
+
+static inline row_finish_t row_finish(const nn_sparse_t *w, const nn_act_t *act, const nn_quant_t *q) {
+    row_finish_t f = {q->multiplier, q->shift, w->bias, q->per_channel, act->output_offset, act->act_min, act->act_max};
+    return f;
+}
+
+/* A row's requantization parameters: bias, multiplier and shift. nn_requant_out (nn_internal.h)
+ * is the same arithmetic as nn_requantize with a fast SMMULR path on the DSP cores. */
+#define ROW_PARAMS(r)                                                                \
+    int qi_ = f.per_channel ? (r) : 0;                                               \
+    int32_t m_ = f.mult[qi_], s_ = f.shift[qi_], b_ = f.bias[r]
+
+#define REQUANT(acc) nn_requant_out((acc) + b_, m_, s_, f.out_off, f.lo, f.hi)
+
+#define FINISH1(r)                                                                   \
+    do {                                                                             \
+        ROW_PARAMS(r);                                                               \
+        out[r] = (int8_t)REQUANT(acc);                                                       \
+    } while (0)
+
+/* 2:4 rows hold an even number of groups, so that each row starts on a code byte. */
+static inline int nm24_group_pairs(int cols) { return (groups_of(cols, 4) + 1) / 2; }
+
+/* int32 words of scratch the one-column kernels need (nn_sparse_fc.c). */
+int nn_sparse_matvec_scratch_words(const nn_sparse_t *w);
+
+#endif
