@@ -69,6 +69,15 @@ static int32_t one_over_one_plus_x(int32_t a) {
     return sat_shift_left(x, 1); /* x/2 in Q1.30 -> Q0.31 */
 }
 
+/* 1/sum (sum in Q12.19) as the Q0.31 reciprocal of the sum normalised to [1, 2), with the
+ * normalisation's exponent in *num_bits_over_unit. */
+static int32_t reciprocal(int32_t sum, int *num_bits_over_unit) {
+    const int headroom_plus_one = __builtin_clz((uint32_t)sum);
+    *num_bits_over_unit = 12 - headroom_plus_one;
+    const int32_t shifted_sum_minus_one = (int32_t)(((uint32_t)sum << headroom_plus_one) - (1u << 31));
+    return one_over_one_plus_x(shifted_sum_minus_one);
+}
+
 void softmax_s8(const int8_t *input, int8_t *output, int rows, int row_size, int32_t input_multiplier,
                 int32_t input_left_shift, int32_t diff_min) {
     for (int r = 0; r < rows; r++) {
@@ -86,11 +95,8 @@ void softmax_s8(const int8_t *input, int8_t *output, int rows, int row_size, int
             }
         }
 
-        /* 1/sum as a Q0.31 reciprocal of the sum normalised to [1, 2), and its exponent. */
-        const int headroom_plus_one = __builtin_clz((uint32_t)sum);
-        const int num_bits_over_unit = 12 - headroom_plus_one;
-        const int32_t shifted_sum_minus_one = (int32_t)(((uint32_t)sum << headroom_plus_one) - (1u << 31));
-        const int32_t shifted_scale = one_over_one_plus_x(shifted_sum_minus_one);
+        int num_bits_over_unit;
+        const int32_t shifted_scale = reciprocal(sum, &num_bits_over_unit);
 
         for (int c = 0; c < row_size; c++) {
             const int32_t diff = in[c] - max;
@@ -118,10 +124,8 @@ void softmax_s8_table(const int8_t *input, int8_t *output, int rows, int row_siz
         int32_t sum = 0; /* Q12.19 */
         for (int c = 0; c < row_size; c++) sum += nn_rounding_divide_by_pot(exp_table[max - in[c]], 12);
 
-        const int headroom_plus_one = __builtin_clz((uint32_t)sum);
-        const int num_bits_over_unit = 12 - headroom_plus_one;
-        const int32_t shifted_sum_minus_one = (int32_t)(((uint32_t)sum << headroom_plus_one) - (1u << 31));
-        const int32_t shifted_scale = one_over_one_plus_x(shifted_sum_minus_one);
+        int num_bits_over_unit;
+        const int32_t shifted_scale = reciprocal(sum, &num_bits_over_unit);
         const int shift = num_bits_over_unit + 31 - 8;
 
         for (int c = 0; c < row_size; c++) {

@@ -73,30 +73,17 @@ public enum FloatReference {
                 }
                 let g = ModelRunner.geometry(inShape: inT.shape, outShape: out.shape, outC: out.shape.last ?? 1, kH: wT.shape[1],
                                              kW: wT.shape[2], strideH: strideH, strideW: strideW, padding: padding)
+                // Bias first, then every tap in order: the same float sums as before the taps were shared.
                 var y = [Float](repeating: 0, count: g.outH * g.outW * g.outC)
-                for oy in 0..<g.outH {
-                    for ox in 0..<g.outW {
-                        for c in 0..<g.outC {
-                            var acc: Float = b?[c] ?? 0
-                            for ky in 0..<g.kH {
-                                let iy = oy * g.strideH - g.padTop + ky
-                                guard iy >= 0 && iy < g.inH else { continue }
-                                for kx in 0..<g.kW {
-                                    let ix = ox * g.strideW - g.padLeft + kx
-                                    guard ix >= 0 && ix < g.inW else { continue }
-                                    let src = (iy * g.inW + ix) * g.inC
-                                    if op.kind == .conv2D {
-                                        let wb = ((c * g.kH + ky) * g.kW + kx) * g.inC
-                                        for ic in 0..<g.inC { acc += x[src + ic] * w[wb + ic] }
-                                    } else {
-                                        acc += x[src + c / max(multiplier, 1)] * w[(ky * g.kW + kx) * g.outC + c]
-                                    }
-                                }
-                            }
-                            y[(oy * g.outW + ox) * g.outC + c] = activate(acc, op.activation)
-                        }
+                for i in y.indices { y[i] = b?[i % g.outC] ?? 0 }
+                WindowTaps.convolution(g, depthwise: op.kind == .depthwiseConv2D) { o, c, src, wIndex in
+                    if op.kind == .conv2D {
+                        for ic in 0..<g.inC { y[o] += x[src + ic] * w[wIndex + ic] }
+                    } else {
+                        y[o] += x[src + c / max(multiplier, 1)] * w[wIndex]
                     }
                 }
+                for i in y.indices { y[i] = activate(y[i], op.activation) }
                 values[outIndex] = y
             case .fullyConnected:
                 let w = try value(op.inputs[1]), wT = try tensor(op.inputs[1])
@@ -117,23 +104,10 @@ public enum FloatReference {
                 let g = ModelRunner.geometry(inShape: inT.shape, outShape: out.shape, outC: inT.shape.last ?? 1, kH: o.filterH,
                                              kW: o.filterW, strideH: o.strideH, strideW: o.strideW, padding: o.padding)
                 var y = [Float](repeating: 0, count: g.outH * g.outW * g.outC)
-                for oy in 0..<g.outH {
-                    for ox in 0..<g.outW {
-                        for c in 0..<g.outC {
-                            var taps: [Float] = []
-                            for ky in 0..<g.kH {
-                                let iy = oy * g.strideH - g.padTop + ky
-                                guard iy >= 0 && iy < g.inH else { continue }
-                                for kx in 0..<g.kW {
-                                    let ix = ox * g.strideW - g.padLeft + kx
-                                    guard ix >= 0 && ix < g.inW else { continue }
-                                    taps.append(x[(iy * g.inW + ix) * g.inC + c])
-                                }
-                            }
-                            let v = op.kind == .averagePool2D ? taps.reduce(0, +) / Float(max(taps.count, 1)) : (taps.max() ?? 0)
-                            y[(oy * g.outW + ox) * g.outC + c] = activate(v, o.activation)
-                        }
-                    }
+                for (index, taps) in WindowTaps.pooling(g) {
+                    let v = op.kind == .averagePool2D ? taps.reduce(Float(0)) { $0 + x[$1] } / Float(max(taps.count, 1))
+                                                      : (taps.map { x[$0] }.max() ?? 0)
+                    y[index] = activate(v, o.activation)
                 }
                 values[outIndex] = y
             case .reshape:

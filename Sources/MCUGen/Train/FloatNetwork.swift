@@ -93,8 +93,7 @@ public struct FloatNetwork: Sendable {
                 let w = params[op.inputs[1]] ?? [], b = op.inputs.count > 2 ? params[op.inputs[2]] : nil
                 let mult = g.outC / max(g.inC, 1)
                 var y = [Float](repeating: 0, count: g.outH * g.outW * g.outC)
-                Self.convTaps(g, isDepthwise: op.kind == .depthwiseConv2D) { o, c, src, wIndex, depthwise in
-                    _ = depthwise
+                WindowTaps.convolution(g, depthwise: op.kind == .depthwiseConv2D) { o, c, src, wIndex in
                     y[o] += op.kind == .conv2D ? Self.dot(input, src, w, wIndex, g.inC) : input[src + c / max(mult, 1)] * w[wIndex]
                 }
                 for i in y.indices { y[i] = FloatReference.activate(y[i] + (b?[i % g.outC] ?? 0), op.activation) }
@@ -102,7 +101,7 @@ public struct FloatNetwork: Sendable {
             case .averagePool2D, .maxPool2D:
                 guard let g = geometry(op) else { continue }
                 var y = [Float](repeating: 0, count: g.outH * g.outW * g.outC)
-                for (o, taps) in Self.poolTaps(g) {
+                for (o, taps) in WindowTaps.pooling(g) {
                     y[o] = op.kind == .averagePool2D ? taps.reduce(0) { $0 + input[$1] } / Float(max(taps.count, 1))
                                                      : taps.map { input[$0] }.max() ?? 0
                     y[o] = FloatReference.activate(y[o], op.activation)
@@ -160,10 +159,10 @@ public struct FloatNetwork: Sendable {
                 let w = params[op.inputs[1]] ?? []
                 let mult = g.outC / max(g.inC, 1)
                 var gw = grads[op.inputs[1]] ?? [Float](repeating: 0, count: w.count)
-                Self.convTaps(g, isDepthwise: op.kind == .depthwiseConv2D) { o, c, src, wIndex, depthwise in
+                WindowTaps.convolution(g, depthwise: op.kind == .depthwiseConv2D) { o, c, src, wIndex in
                     let d = dy[o]
                     if d == 0 { return }
-                    if depthwise {
+                    if op.kind == .depthwiseConv2D {
                         let ic = src + c / max(mult, 1)
                         gw[wIndex] += d * x[ic]
                         dx[ic] += d * w[wIndex]
@@ -182,7 +181,7 @@ public struct FloatNetwork: Sendable {
                 }
             case .averagePool2D, .maxPool2D:
                 guard let g = geometry(op) else { continue }
-                for (o, taps) in Self.poolTaps(g) where !taps.isEmpty {
+                for (o, taps) in WindowTaps.pooling(g) where !taps.isEmpty {
                     if op.kind == .averagePool2D {
                         for t in taps { dx[t] += dy[o] / Float(taps.count) }
                     } else if let best = taps.max(by: { x[$0] < x[$1] }) {
@@ -212,51 +211,5 @@ public struct FloatNetwork: Sendable {
         var acc: Float = 0
         for k in 0..<n { acc += x[xi + k] * w[wi + k] }
         return acc
-    }
-
-    /// Calls `body(outputIndex, channel, inputPixelOffset, weightIndex, depthwise)` for every
-    /// in-bounds tap of a convolution (conv: the weight index starts an in_c-long run).
-    static func convTaps(_ g: KernelReference.Geometry, isDepthwise: Bool, _ body: (Int, Int, Int, Int, Bool) -> Void) {
-        for oy in 0..<g.outH {
-            for ox in 0..<g.outW {
-                for c in 0..<g.outC {
-                    let o = (oy * g.outW + ox) * g.outC + c
-                    for ky in 0..<g.kH {
-                        let iy = oy * g.strideH - g.padTop + ky
-                        guard iy >= 0 && iy < g.inH else { continue }
-                        for kx in 0..<g.kW {
-                            let ix = ox * g.strideW - g.padLeft + kx
-                            guard ix >= 0 && ix < g.inW else { continue }
-                            let src = (iy * g.inW + ix) * g.inC
-                            let wIndex = isDepthwise ? (ky * g.kW + kx) * g.outC + c : ((c * g.kH + ky) * g.kW + kx) * g.inC
-                            body(o, c, src, wIndex, isDepthwise)
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Every pooling output with the input indices of its in-bounds taps.
-    static func poolTaps(_ g: KernelReference.Geometry) -> [(Int, [Int])] {
-        var out: [(Int, [Int])] = []
-        for oy in 0..<g.outH {
-            for ox in 0..<g.outW {
-                for c in 0..<g.outC {
-                    var taps: [Int] = []
-                    for ky in 0..<g.kH {
-                        let iy = oy * g.strideH - g.padTop + ky
-                        guard iy >= 0 && iy < g.inH else { continue }
-                        for kx in 0..<g.kW {
-                            let ix = ox * g.strideW - g.padLeft + kx
-                            guard ix >= 0 && ix < g.inW else { continue }
-                            taps.append((iy * g.inW + ix) * g.inC + c)
-                        }
-                    }
-                    out.append(((oy * g.outW + ox) * g.outC + c, taps))
-                }
-            }
-        }
-        return out
     }
 }
