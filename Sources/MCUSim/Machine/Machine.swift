@@ -539,6 +539,6 @@ public final class Machine {
             exceptionsByNumber: context.exceptions.takenByNumber,
             memory: memory, energy: energy, functions: profile.functions, stacks: profile.stacks, spans: profile.spans,
             droppedSpans: context.profiler.droppedSpans,
-            regionsOfInterest: context.regionsOfInterest.values.sorted { $0.name < $1.name })
+            regionsOfInterest: context.pricedRegionsOfInterest())
     }
 }

@@ -22,6 +22,7 @@ final class MachineContext {
     /// Regions of interest: open ones with their starting counters, and finished totals.
     var roiOpen: [String: CounterSnapshot] = [:]
     var regionsOfInterest: [String: RegionOfInterest] = [:]
+    var roiUnpriced: [String: UnpricedEnergy] = [:]
     var costTable: CostTable?
     var retiredRegisterReads: UInt64 = 0
     var retiredRegisterWrites: UInt64 = 0

@@ -77,27 +77,49 @@ extension MachineContext {
         roi.instructions &+= end.instructions &- begin.instructions
         roi.cycles &+= end.cycles &- begin.cycles
         roi.sleepCycles &+= end.sleepCycles &- begin.sleepCycles
-        var memory = MemoryReportDelta(board: board)
+        // Traffic and events add up here; energy is priced once per region at the end of the run
+        // (pricedRegionsOfInterest), so a marker costs a snapshot, not an energy report.
+        var pending = roiUnpriced[name] ?? UnpricedEnergy(memory: MemoryReportDelta(board: board))
         for (i, region) in board.regions.enumerated() where region.kind.isMemory {
             let r = end.regions[i].reads &- begin.regions[i].reads
             let w = end.regions[i].writes &- begin.regions[i].writes
             let t = roi.traffic[region.kind] ?? (0, 0)
             roi.traffic[region.kind] = (t.reads &+ r, t.writes &+ w)
-            memory.add(region: i, begin: begin.regions[i], end: end.regions[i])
+            pending.memory.add(region: i, begin: begin.regions[i], end: end.regions[i])
         }
-        for (b, e) in zip(begin.fetches, end.fetches) { memory.addFetch(region: e.region, fetches: e.fetches &- b.fetches, misses: e.misses &- b.misses) }
-        if let table = costTable {
-            var events: [EnergyEvent: UInt64] = [:]
-            for (event, count) in end.events { events[event] = count &- (begin.events[event] ?? 0) }
-            let report = EnergyAccounting.report(table: table, executions: events,
-                                                 registerReads: end.registerReads &- begin.registerReads,
-                                                 registerWrites: end.registerWrites &- begin.registerWrites,
-                                                 memory: memory.report(), cache: board.instructionCache,
-                                                 fetchBytes: board.core == .cortexM7 ? 8 : 4)
-            roi.energyPJ = (roi.energyPJ ?? 0) + report.totalPJ
+        for (b, e) in zip(begin.fetches, end.fetches) {
+            pending.memory.addFetch(region: e.region, fetches: e.fetches &- b.fetches, misses: e.misses &- b.misses)
         }
+        for (event, count) in end.events { pending.events[event, default: 0] &+= count &- (begin.events[event] ?? 0) }
+        pending.registerReads &+= end.registerReads &- begin.registerReads
+        pending.registerWrites &+= end.registerWrites &- begin.registerWrites
+        roiUnpriced[name] = pending
         regionsOfInterest[name] = roi
         return true
+    }
+}
+
+/// What a region's entries did, summed, waiting to be priced at the end of the run.
+struct UnpricedEnergy {
+    var events: [EnergyEvent: UInt64] = [:]
+    var registerReads: UInt64 = 0
+    var registerWrites: UInt64 = 0
+    var memory: MemoryReportDelta
+}
+
+extension MachineContext {
+    /// The regions of interest with their per-operation energy priced from the summed counts.
+    func pricedRegionsOfInterest() -> [RegionOfInterest] {
+        regionsOfInterest.values.sorted { $0.name < $1.name }.map { roi in
+            var roi = roi
+            if let table = costTable, let pending = roiUnpriced[roi.name] {
+                roi.energyPJ = EnergyAccounting.report(table: table, executions: pending.events, registerReads: pending.registerReads,
+                                                       registerWrites: pending.registerWrites, memory: pending.memory.report(),
+                                                       cache: board.instructionCache,
+                                                       fetchBytes: board.core == .cortexM7 ? 8 : 4).totalPJ
+            }
+            return roi
+        }
     }
 }
 
