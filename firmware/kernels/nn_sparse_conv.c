@@ -108,11 +108,11 @@ static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         const int32_t *t = table;
         int n = pairs;
-        uint32_t c, wv, e, wx, x;
+        uint32_t c, wv, e, wx, x, y;
         /* Per group pair: its code byte and four value bytes; for each group, the pattern's
          * four pixel words from the table (group 0 at t + code * 16, group 1 at t + 96 +
-         * code * 16) and four SMLAD. In assembly because it needs 13 registers and GCC 12
-         * spills two accumulators from the C version. */
+         * code * 16) and four SMLAD. In assembly because it needs 14 registers and GCC 12
+         * spills two accumulators from the C version. LDRD brings two pixels' pair words at once. */
         __asm__ volatile(
             "1:\n\t"
             "ldrb    %[c], [%[codes]], #1\n\t"
@@ -120,30 +120,26 @@ static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
             "and     %[e], %[c], #15\n\t"
             "add     %[e], %[t], %[e], lsl #4\n\t"
             "sxtb16  %[wx], %[wv]\n\t"
-            "ldr     %[x], [%[e]]\n\t"
+            "ldrd    %[x], %[y], [%[e]]\n\t"
             "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "ldr     %[x], [%[e], #4]\n\t"
-            "smlad   %[a1], %[wx], %[x], %[a1]\n\t"
-            "ldr     %[x], [%[e], #8]\n\t"
+            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
+            "ldrd    %[x], %[y], [%[e], #8]\n\t"
             "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "ldr     %[x], [%[e], #12]\n\t"
-            "smlad   %[a3], %[wx], %[x], %[a3]\n\t"
+            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
             "lsr     %[c], %[c], #4\n\t"
             "add     %[e], %[t], %[c], lsl #4\n\t"
             "sxtb16  %[wx], %[wv], ror #8\n\t"
-            "ldr     %[x], [%[e], #96]\n\t"
+            "ldrd    %[x], %[y], [%[e], #96]\n\t"
             "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "ldr     %[x], [%[e], #100]\n\t"
-            "smlad   %[a1], %[wx], %[x], %[a1]\n\t"
-            "ldr     %[x], [%[e], #104]\n\t"
+            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
+            "ldrd    %[x], %[y], [%[e], #104]\n\t"
             "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "ldr     %[x], [%[e], #108]\n\t"
-            "smlad   %[a3], %[wx], %[x], %[a3]\n\t"
+            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
             "add     %[t], %[t], #192\n\t"
             "subs    %[n], %[n], #1\n\t"
             "bne     1b\n\t"
             : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [n] "+r"(n), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
-              [a3] "+r"(a3), [c] "=&r"(c), [wv] "=&r"(wv), [e] "=&r"(e), [wx] "=&r"(wx), [x] "=&r"(x)
+              [a3] "+r"(a3), [c] "=&r"(c), [wv] "=&r"(wv), [e] "=&r"(e), [wx] "=&r"(wx), [x] "=&r"(x), [y] "=&r"(y)
             :
             : "cc", "memory");
         FINISH4(r);
