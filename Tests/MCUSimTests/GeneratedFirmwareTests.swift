@@ -50,3 +50,32 @@ extension GeneratedFirmwareTests {
         #expect(error.map { "\($0)" }?.contains("overflowed") == true)
     }
 }
+
+extension GeneratedFirmwareTests {
+    /// `check`'s bisection: a firmware built from the digits CNN, compared against a reference
+    /// whose third layer (the second convolution) has every 7th weight changed, differs first at
+    /// that layer; the layers before it match, and so does the whole model against itself.
+    @Test("the first differing layer is the one whose weights differ")
+    func firstDifferingLayer() throws {
+        let models = FixtureBuilder.repositoryRoot + "/firmware/models"
+        let model = try ModelCompression.prepare(try ModelLoader.load(path: "\(models)/digits_cnn.json"), file: "digits_cnn",
+                                                 options: CompressionOptions(), dsp: true).model
+        var altered = model
+        let weights = altered.operators[2].inputs[1]
+        var data = try #require(altered.tensors[weights].data)
+        for i in stride(from: 0, to: data.count, by: 7) { data[i] = UInt8(bitPattern: Int8(bitPattern: data[i]) &+ 60) }
+        altered.tensors[weights].data = data
+        let board = try FixtureBuilder.board("max32660")
+        let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
+        let dir = FixtureBuilder.buildRoot + "/first-differing"
+        let outcome = try ModelCheck.run(model: model, modelPath: "digits_cnn", board: board, directory: dir, seed: 4, builder: builder,
+                                         options: RunOptions(), reference: altered)
+        let differs = !outcome.matches
+        #expect(differs, "the altered weights must change the output for this input")
+        let layer = try ModelCheck.firstDifferingLayer(model: model, modelPath: "digits_cnn", board: board, directory: dir, seed: 4,
+                                                       builder: builder, options: RunOptions(), reference: altered)
+        #expect(layer == 2)
+        #expect(try ModelCheck.firstDifferingLayer(model: model, modelPath: "digits_cnn", board: board, directory: dir, seed: 4,
+                                                   builder: builder, options: RunOptions()) == nil)
+    }
+}

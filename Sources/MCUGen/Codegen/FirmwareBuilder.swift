@@ -64,9 +64,11 @@ public enum ModelCheck {
         }
     }
 
+    /// `reference` is the model the host reference runs (default: `model`); another model with
+    /// the same graph compares, say, a firmware against a variant's arithmetic.
     public static func run(model: Model, modelPath: String, board: Board, directory: String, seed: Int,
                            builder: FirmwareBuilder, options: RunOptions, placement: Placement = Placement(),
-                           encodings: [Int: SparseEncoding] = [:]) throws -> Outcome {
+                           encodings: [Int: SparseEncoding] = [:], reference referenceModel: Model? = nil) throws -> Outcome {
         guard let inputTensor = model.inputs.first.flatMap(model.tensor) else {
             throw GeneratorError.invalidModel(file: modelPath, problem: "the model has no input")
         }
@@ -80,8 +82,9 @@ public enum ModelCheck {
             throw GeneratorError.invalidModel(file: modelPath, problem: "the firmware has no model_output symbol")
         }
         let output = machine.readMemory(symbol.address, count: generated.outputElements).map { Int8(bitPattern: $0) }
-        let values = try ModelRunner.run(model, input: input, file: modelPath, encodings: encodings)
-        let reference = model.operators.last?.outputs.first.flatMap { values[$0] } ?? []
+        let refModel = referenceModel ?? model
+        let values = try ModelRunner.run(refModel, input: input, file: modelPath, encodings: encodings)
+        let reference = refModel.operators.last?.outputs.first.flatMap { values[$0] } ?? []
         let mismatch = zip(output, reference).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         return Outcome(seed: seed, matches: result.stop.reason == .exit && mismatch == nil && output.count == reference.count,
                        firstMismatch: mismatch, result: result, firmwareOutput: output, referenceOutput: reference,
@@ -93,19 +96,22 @@ public enum ModelCheck {
     /// difference, once there, persists downstream. nil when every cut matches.
     public static func firstDifferingLayer(model: Model, modelPath: String, board: Board, directory: String, seed: Int,
                                            builder: FirmwareBuilder, options: RunOptions, placement: Placement = Placement(),
-                                           encodings: [Int: SparseEncoding] = [:]) throws -> Int? {
+                                           encodings: [Int: SparseEncoding] = [:], reference: Model? = nil) throws -> Int? {
         // RESHAPE outputs alias their input, so a cut must end at a layer that writes its output.
         let cuts = model.operators.indices.filter { model.operators[$0].kind != .reshape }
         var lo = 0, hi = cuts.count - 1
         var found: Int?
         while lo <= hi {
             let mid = (lo + hi) / 2
-            var cut = model
-            cut.operators = Array(model.operators[...cuts[mid]])
-            cut.outputs = Array(model.operators[cuts[mid]].outputs.prefix(1))
-            let outcome = try run(model: cut, modelPath: modelPath, board: board, directory: directory, seed: seed,
+            func cutAfter(_ m: Model) -> Model {
+                var cut = m
+                cut.operators = Array(m.operators[...cuts[mid]])
+                cut.outputs = Array(m.operators[cuts[mid]].outputs.prefix(1))
+                return cut
+            }
+            let outcome = try run(model: cutAfter(model), modelPath: modelPath, board: board, directory: directory, seed: seed,
                                   builder: builder, options: options, placement: placement,
-                                  encodings: encodings.filter { $0.key <= cuts[mid] })
+                                  encodings: encodings.filter { $0.key <= cuts[mid] }, reference: reference.map(cutAfter))
             if outcome.matches { lo = mid + 1 } else { found = cuts[mid]; hi = mid - 1 }
         }
         return found
