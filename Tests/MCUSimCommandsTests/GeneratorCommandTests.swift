@@ -111,3 +111,26 @@ extension GeneratorCommandTests {
         #expect(MCUSimCommand.execute(["build", model, "-o", "\(dir)/out", "--calibration", "\(dir)/bad.npy"]) == 65)
     }
 }
+
+extension GeneratorCommandTests {
+    /// summary.json's per-layer figures for the digits MLP pruned to 90% in csr16, by hand:
+    /// 64x32 and 32x10 weights keep round(10%) = 205 and 32; csr16 stores a 2-byte column per
+    /// entry and a 2-byte count per row; each kept weight runs once per inference.
+    @Test("build summary.json reports per-layer nonzeros, bytes and executed MACs as counted by hand")
+    func prunedSummary() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-build-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json"
+        #expect(MCUSimCommand.execute(["build", model, "--prune", "magnitude", "--sparsity", "0.9", "--encoding", "csr16", "-o", dir]) == 0)
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/summary.json"))
+        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(summary["schema"] as? String == "mcusim.build/1")
+        let layers = try #require(summary["layers"] as? [[String: Any]])
+        #expect(layers.map { $0["encoding"] as? String } == ["csr16", "csr16", "-"])
+        #expect(layers.map { $0["nonzeros"] as? Int } == [205, 32, 0])
+        #expect(layers.map { $0["weight_bytes"] as? Int } == [205, 32, 0])
+        #expect(layers.map { $0["index_bytes"] as? Int } == [2 * 205 + 2 * 32, 2 * 32 + 2 * 10, 0])
+        #expect(layers.map { $0["executed_macs"] as? Int } == [205, 32, 0])
+        #expect(summary["macs"] as? Int == 2368 && summary["nonzeros"] as? Int == 237)
+    }
+}

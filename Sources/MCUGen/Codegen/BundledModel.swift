@@ -21,10 +21,10 @@ public enum BundledModel {
     public static func buildDigits(board: Board, directory: String) throws -> String {
         let digits = try digits()
         let quantized = try Quantizer.quantize(digits.model, calibration: digits.calibration, file: "digits_mlp")
-        guard let q = quantized.inputs.first.flatMap({ quantized.tensor($0) })?.quantization else {
+        guard quantized.inputs.first.flatMap({ quantized.tensor($0) })?.quantization != nil else {
             throw GeneratorError.invalidModel(file: "digits_mlp", problem: "the quantized input has no parameters")
         }
-        let input = digits.testImage.map { Int8(max(-128, min(127, ($0 / q.scales[0] + Float(q.zeroPoints[0])).rounded()))) }
+        let input = AccuracyHarness.quantize(digits.testImage, model: quantized)
         return try FirmwareBuilder(toolchain: try Toolchain.locate())
             .build(model: quantized, modelPath: "digits_mlp", board: board, directory: directory, input: input).elf
     }

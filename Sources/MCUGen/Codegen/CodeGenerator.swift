@@ -99,7 +99,8 @@ public enum CodeGenerator {
             \(functions)void model_init(void) {
             \(placement.weights == .dram ? dramCopy : "")}
 
-            /* No sibling calls, so that every layer is entered by a call the profile counts. */
+            /* No sibling calls here or in the layers: a tail-called kernel would replace its layer's
+               frame, and its cycles would not count in the layer's inclusive figure. */
             __attribute__((optimize("no-optimize-sibling-calls"))) void model_run(void) {
             \(calls)}
 

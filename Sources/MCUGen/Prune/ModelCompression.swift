@@ -86,9 +86,10 @@ public enum ModelCompression {
             let conv = model.operators[layer].kind == .conv2D && outputPixels >= 4
             return EncodingSelector.choose(values, rows: rows, cols: cols, candidates: SparseEncoding.candidates(for: strategy),
                                            dsp: dsp, conv: conv).encoding
-        case let .fixed(e):
-            var e = e
-            if case .nm(0, 0) = e {
+        case .fixed, .nmOfStrategy:
+            var e = SparseEncoding.dense
+            if case let .fixed(fixed) = choice { e = fixed }
+            if case .nmOfStrategy = choice {
                 guard case let .nm(n, m) = strategy else {
                     throw PruningError.badEncoding("nm", "give N and M (nm:N:M) unless the pruning strategy is nm:N:M")
                 }

@@ -25,9 +25,7 @@ public enum FloatReference {
                 return (Float(Int8(bitPattern: b)) - zp) * scales[min(c, scales.count - 1)]
             }
         case .int32:
-            return stride(from: 0, to: data.count - 3, by: 4).map {
-                Float(Int32(bitPattern: UInt32(data[$0]) | UInt32(data[$0 + 1]) << 8 | UInt32(data[$0 + 2]) << 16 | UInt32(data[$0 + 3]) << 24))
-            }
+            return t.int32Values?.map(Float.init)
         default:
             return nil
         }

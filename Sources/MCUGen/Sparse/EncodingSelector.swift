@@ -73,7 +73,9 @@ public enum EncodingSelector {
         let estimates = candidates.compactMap { e in
             estimate(weights, rows: rows, cols: cols, encoding: e, dsp: dsp, conv: conv).map { (e, $0) }
         }
-        let best = estimates.min { $0.1 != $1.1 ? $0.1 < $1.1 : storage($0.0, weights, rows, cols) < storage($1.0, weights, rows, cols) }
+        // Storage breaks ties; computed once per candidate, not per comparison.
+        let ranked = estimates.map { ($0.0, $0.1, storage($0.0, weights, rows, cols)) }
+        let best = ranked.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.2 < $1.2 }
         return (best?.0 ?? .dense, estimates)
     }
 

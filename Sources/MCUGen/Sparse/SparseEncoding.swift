@@ -35,11 +35,14 @@ public enum EncodingChoice: Sendable, Equatable, CustomStringConvertible {
     case auto
     case measure
     case fixed(SparseEncoding)
+    /// `nm` without N and M: the N:M of the pruning strategy.
+    case nmOfStrategy
 
     public var description: String {
         switch self {
         case .auto: return "auto"
         case .measure: return "measure"
+        case .nmOfStrategy: return "nm"
         case let .fixed(e): return e.description
         }
     }
@@ -54,7 +57,7 @@ public enum EncodingChoice: Sendable, Equatable, CustomStringConvertible {
         case "csr16": return .fixed(.csr16)
         case "bitmask": return .fixed(.bitmask)
         case "block", "block4": return .fixed(.block4)
-        case "nm": return .fixed(.nm(n: 0, m: 0)) // N and M from the pruning strategy
+        case "nm": return .nmOfStrategy
         default:
             let parts = lower.split(separator: ":")
             if parts.count == 3, parts[0] == "nm", let n = Int(parts[1]), let m = Int(parts[2]), n >= 1, n < m, m <= 16 {

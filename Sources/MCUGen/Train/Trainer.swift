@@ -57,16 +57,6 @@ struct Trainer {
             network.params[index] = p
         }
     }
-
-    /// Top-1 accuracy of the float network.
-    func accuracy(_ data: [(x: [Float], y: Int)]) -> Double {
-        guard !data.isEmpty else { return 0 }
-        let correct = data.filter { sample in
-            let logits = network.forward(sample.x)[network.logitsTensor] ?? []
-            return logits.indices.max { logits[$0] < logits[$1] } == sample.y
-        }.count
-        return Double(correct) / Double(data.count)
-    }
 }
 
 /// Adam (Kingma & Ba; beta1 0.9, beta2 0.999, eps 1e-8), with its moments per tensor key.
