@@ -191,7 +191,7 @@ import Testing
     func smallBench() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let status = MCUSimCommand.execute(["bench", "--scale", "0.02", "--format", "json", "--output", path])
+        let status = CLI.status(["bench", "--scale", "0.02", "--format", "json", "--output", path])
         #expect(status == 0)
         let data = try #require(FileManager.default.contents(atPath: path))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

@@ -18,7 +18,7 @@ import Testing
         let board = try FixtureBuilder.board("max32660")
         let elf = try FixtureBuilder.build(name: "gate-console", sources: [FixtureBuilder.fixture("MCUSimTests", "console.c")], board: board)
         let path = temp("report.json")
-        #expect(MCUSimCommand.execute(["run", elf, "--quiet", "--report", path]) == 0)
+        #expect(CLI.status(["run", elf, "--quiet", "--report", path]) == 0)
         let json = try Gate.loadReport(path: path)
         return (path, json)
     }
@@ -35,10 +35,10 @@ import Testing
         let cycles = try #require(json["cycles"] as? Int)
         let flash = try #require((json["firmware"] as? [String: Any])?["flash_bytes"] as? Int)
         let ok = try Self.write("cycles: \(cycles)\nflash_bytes: \(flash)\n")
-        #expect(MCUSimCommand.execute(["gate", path, "--budget", ok]) == 0)
+        #expect(CLI.status(["gate", path, "--budget", ok]) == 0)
         let tight = try Self.write("cycles: \(cycles - 1)\n")
         let junit = Self.temp("junit.xml"), summary = Self.temp("summary.md")
-        #expect(MCUSimCommand.execute(["gate", path, "--budget", tight, "--junit", junit, "--summary", summary]) == 1)
+        #expect(CLI.status(["gate", path, "--budget", tight, "--junit", junit, "--summary", summary]) == 1)
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
         #expect(xml.contains("tests=\"1\" failures=\"1\""))
         #expect(xml.contains("<failure message=\"FAIL cycles: limit \(GateFormatsTestHelper.grouped(cycles - 1)), actual \(GateFormatsTestHelper.grouped(cycles)), excess 1"))
@@ -57,10 +57,10 @@ import Testing
         faster["cycles"] = cycles * 9 / 10
         let base = Self.temp("baseline.json")
         try JSONSerialization.data(withJSONObject: faster).write(to: URL(fileURLWithPath: base))
-        #expect(MCUSimCommand.execute(["gate", path, "--baseline", base]) == 1)
-        #expect(MCUSimCommand.execute(["gate", path, "--baseline", base, "--tolerance", "12"]) == 0)
+        #expect(CLI.status(["gate", path, "--baseline", base]) == 1)
+        #expect(CLI.status(["gate", path, "--baseline", base, "--tolerance", "12"]) == 0)
         // Comparing a report with itself never fails.
-        #expect(MCUSimCommand.execute(["gate", path, "--baseline", path]) == 0)
+        #expect(CLI.status(["gate", path, "--baseline", path]) == 0)
     }
 
     @Test("limits on regions, functions and missing figures")
@@ -70,10 +70,10 @@ import Testing
         let main = try #require(functions.first { $0["name"] as? String == "main" })
         let selfCycles = try #require(main["self_cycles"] as? Int)
         let ok = try Self.write("functions:\n  main:\n    self_cycles: \(selfCycles)\n")
-        #expect(MCUSimCommand.execute(["gate", path, "--budget", ok]) == 0)
+        #expect(CLI.status(["gate", path, "--budget", ok]) == 0)
         // The console fixture marks no region of interest: a limit on one must fail, not pass silently.
         let missing = try Self.write("regions_of_interest:\n  inference:\n    cycles: 1000000000\n")
-        #expect(MCUSimCommand.execute(["gate", path, "--budget", missing]) == 1)
+        #expect(CLI.status(["gate", path, "--budget", missing]) == 1)
     }
 
     @Test("run --budget exits 66 when the run is over budget, 0 when within")
@@ -82,8 +82,8 @@ import Testing
         let elf = try FixtureBuilder.build(name: "gate-console", sources: [FixtureBuilder.fixture("MCUSimTests", "console.c")], board: board)
         let (_, json) = try Self.report()
         let cycles = try #require(json["cycles"] as? Int)
-        #expect(MCUSimCommand.execute(["run", elf, "--quiet", "--budget", try Self.write("cycles: \(cycles)\n")]) == 0)
-        #expect(MCUSimCommand.execute(["run", elf, "--quiet", "--budget", try Self.write("cycles: 10\n")]) == 66)
+        #expect(CLI.status(["run", elf, "--quiet", "--budget", try Self.write("cycles: \(cycles)\n")]) == 0)
+        #expect(CLI.status(["run", elf, "--quiet", "--budget", try Self.write("cycles: 10\n")]) == 66)
     }
 
     struct BadBudget: Sendable, CustomTestStringConvertible {
@@ -119,10 +119,10 @@ import Testing
     @Test("bad input to gate is 65: a missing budget, a report that is not a report")
     func badInput() throws {
         let (path, _) = try Self.report()
-        #expect(MCUSimCommand.execute(["gate", path, "--budget", "/nonexistent/budget.yaml"]) == 65)
+        #expect(CLI.status(["gate", path, "--budget", "/nonexistent/budget.yaml"]) == 65)
         let notReport = try Self.write("{\"hello\": 1}")
-        #expect(MCUSimCommand.execute(["gate", notReport.replacingOccurrences(of: ".yaml", with: ".json"), "--budget", notReport]) == 65)
-        #expect(MCUSimCommand.execute(["gate", path]) == 64)
+        #expect(CLI.status(["gate", notReport.replacingOccurrences(of: ".yaml", with: ".json"), "--budget", notReport]) == 65)
+        #expect(CLI.status(["gate", path]) == 64)
     }
 }
 

@@ -11,14 +11,14 @@ import Testing
 
     @Test("check is bit-exact on the KWS model and exits 0")
     func checkKWS() {
-        #expect(MCUSimCommand.execute(["check", "\(Self.fixtures)/kws_ref_model.tflite", "--inputs", "1"]) == 0)
+        #expect(CLI.status(["check", "\(Self.fixtures)/kws_ref_model.tflite", "--inputs", "1"]) == 0)
     }
 
     @Test("build writes the generated sources and the ELF")
     func buildKWS() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-build-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(MCUSimCommand.execute(["build", "\(Self.fixtures)/kws_ref_model.tflite", "-o", dir]) == 0)
+        #expect(CLI.status(["build", "\(Self.fixtures)/kws_ref_model.tflite", "-o", dir]) == 0)
         for file in ["model.c", "model.h", "main.c", "input.c", "firmware.elf"] {
             #expect(FileManager.default.fileExists(atPath: "\(dir)/\(file)"), "\(file) missing")
         }
@@ -32,7 +32,7 @@ import Testing
     func tooLarge() {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-build-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(MCUSimCommand.execute(["build", "\(Self.fixtures)/ad01_int8.tflite", "--board", "max32660", "-o", dir]) == 65)
+        #expect(CLI.status(["build", "\(Self.fixtures)/ad01_int8.tflite", "--board", "max32660", "-o", dir]) == 65)
     }
 
     @Test("a file that is not a model is bad input (65)")
@@ -40,14 +40,14 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-model-\(UUID().uuidString).tflite").path
         try "hello".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(MCUSimCommand.execute(["check", path]) == 65)
+        #expect(CLI.status(["check", path]) == 65)
     }
 }
 
 extension GeneratorCommandTests {
     @Test("check works on the digits npz + JSON model")
     func checkDigits() {
-        #expect(MCUSimCommand.execute(["check", "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json", "--inputs", "1"]) == 0)
+        #expect(CLI.status(["check", "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json", "--inputs", "1"]) == 0)
     }
 }
 
@@ -57,7 +57,7 @@ extension GeneratorCommandTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-build-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json"
-        #expect(MCUSimCommand.execute(["build", model, "--board", "max32650", "--weights", "dram", "--activations", "dram", "-o", dir]) == 0)
+        #expect(CLI.status(["build", model, "--board", "max32650", "--weights", "dram", "--activations", "dram", "-o", dir]) == 0)
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/summary.json"))
         let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(summary["placement"] as? [String: String] == ["weights": "dram", "activations": "dram"])
@@ -66,8 +66,8 @@ extension GeneratorCommandTests {
         let arena = try #require(summary["arena_bytes"] as? Int)
         #expect((summary["static_dram_bytes"] as? Int ?? 0) >= 64 * 32 + 32 * 10 + arena)
         // No DRAM on the max32660: bad input (65); an unknown place is a usage error (64).
-        #expect(MCUSimCommand.execute(["build", model, "--board", "max32660", "--weights", "dram", "-o", dir]) == 65)
-        #expect(MCUSimCommand.execute(["build", model, "--weights", "rom", "-o", dir]) == 64)
+        #expect(CLI.status(["build", model, "--board", "max32660", "--weights", "dram", "-o", dir]) == 65)
+        #expect(CLI.status(["build", model, "--weights", "rom", "-o", dir]) == 64)
     }
 }
 
@@ -95,7 +95,7 @@ extension GeneratorCommandTests {
         try Self.npy(digits.calibration).write(to: URL(fileURLWithPath: "\(dir)/calibration.npy"))
         let model = "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json"
         func input(_ extra: [String]) throws -> (scale: Double, zeroPoint: Int) {
-            #expect(MCUSimCommand.execute(["build", model, "-o", "\(dir)/out"] + extra) == 0)
+            #expect(CLI.status(["build", model, "-o", "\(dir)/out"] + extra) == 0)
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/summary.json"))
             let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             let q = try #require(summary["input"] as? [String: Any])
@@ -108,7 +108,7 @@ extension GeneratorCommandTests {
         #expect(synthetic.scale > 2.0 / 255)
         // A file that does not split into inputs is refused as bad input.
         try Self.npy([[1, 2, 3]]).write(to: URL(fileURLWithPath: "\(dir)/bad.npy"))
-        #expect(MCUSimCommand.execute(["build", model, "-o", "\(dir)/out", "--calibration", "\(dir)/bad.npy"]) == 65)
+        #expect(CLI.status(["build", model, "-o", "\(dir)/out", "--calibration", "\(dir)/bad.npy"]) == 65)
     }
 }
 
@@ -121,7 +121,7 @@ extension GeneratorCommandTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-build-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json"
-        #expect(MCUSimCommand.execute(["build", model, "--prune", "magnitude", "--sparsity", "0.9", "--encoding", "csr16", "-o", dir]) == 0)
+        #expect(CLI.status(["build", model, "--prune", "magnitude", "--sparsity", "0.9", "--encoding", "csr16", "-o", dir]) == 0)
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/summary.json"))
         let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(summary["schema"] as? String == "mcusim.build/1")

@@ -18,47 +18,15 @@ struct CLIOutcome {
     var stderr: String
 }
 
-/// Runs the command line in-process with fd 1 and fd 2 redirected to temporary files.
-/// Calls are serialized: the descriptors are process-wide. Anything else in the process
-/// that wrote to stderr meanwhile (the test runner's progress lines) is copied back to the
-/// real stderr afterwards, so nothing is lost from the log.
+/// Runs the command line in-process with its output captured (see `OutputCapture`).
 enum CLI {
-    private static let lock = NSLock()
-
     static func run(_ arguments: [String]) -> CLIOutcome {
-        lock.lock()
-        defer { lock.unlock() }
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-cli-\(UUID().uuidString)").path
-        let outPath = base + ".out", errPath = base + ".err"
-        defer {
-            unlink(outPath)
-            unlink(errPath)
-        }
-        let outFD = open(outPath, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
-        let errFD = open(errPath, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
-        guard outFD >= 0, errFD >= 0 else {
-            if outFD >= 0 { close(outFD) }
-            if errFD >= 0 { close(errFD) }
-            return CLIOutcome(status: MCUSimCommand.execute(arguments), stdout: "", stderr: "(capture unavailable)")
-        }
-        fflush(nil)
-        let savedOut = dup(1), savedErr = dup(2)
-        dup2(outFD, 1)
-        dup2(errFD, 2)
-        close(outFD)
-        close(errFD)
-        let status = MCUSimCommand.execute(arguments)
-        fflush(nil)
-        dup2(savedOut, 1)
-        dup2(savedErr, 2)
-        close(savedOut)
-        close(savedErr)
-        let out = FileManager.default.contents(atPath: outPath) ?? Data()
-        let err = FileManager.default.contents(atPath: errPath) ?? Data()
-        if !err.isEmpty { FileHandle.standardError.write(err) }
-        return CLIOutcome(status: status, stdout: String(decoding: out, as: UTF8.self),
-                          stderr: String(decoding: err, as: UTF8.self))
+        let (status, out, err) = OutputCapture.capture { MCUSimCommand.execute(arguments) }
+        return CLIOutcome(status: status, stdout: out, stderr: err)
     }
+
+    /// The exit status alone, for tests that look only at files the command wrote.
+    static func status(_ arguments: [String]) -> Int32 { run(arguments).status }
 }
 
 /// The keys of the outermost JSON object in document order (JSONSerialization forgets order).

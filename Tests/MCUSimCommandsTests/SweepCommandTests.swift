@@ -45,7 +45,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: file) }
         let error = #expect(throws: SweepError.self) { _ = try SweepPlan.load(file: file) }
         #expect("\(error.map { "\($0)" } ?? "")".contains("prunes"))
-        #expect(MCUSimCommand.execute(["sweep", file]) == 64)
+        #expect(CLI.status(["sweep", file]) == 64)
     }
 
     @Test("Pareto: a row is on the frontier unless another is at least as accurate and as cheap")
@@ -70,7 +70,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: out) }
         let args = ["sweep", Self.digits, "--board", "max32660", "--prune", "dense,magnitude", "--sparsity", "0.9",
                     "--encoding", "csr16", "--data", Self.data, "--jobs", "2", "--out", out]
-        #expect(MCUSimCommand.execute(args) == 0)
+        #expect(CLI.status(args) == 0)
         let rows = try Self.rows(out)
         #expect(rows.count == 2)
         for file in ["sweep.csv", "sweep.md", "pareto-energy.svg", "pareto-latency.svg"] {
@@ -89,7 +89,7 @@ import Testing
         // A second run reuses both stored results: identical rows, no result file rewritten.
         let runs = try FileManager.default.contentsOfDirectory(atPath: "\(out)/runs")
         let before = try runs.map { try FileManager.default.attributesOfItem(atPath: "\(out)/runs/\($0)")[.modificationDate] as? Date }
-        #expect(MCUSimCommand.execute(args) == 0)
+        #expect(CLI.status(args) == 0)
         let after = try runs.map { try FileManager.default.attributesOfItem(atPath: "\(out)/runs/\($0)")[.modificationDate] as? Date }
         #expect(before == after)
         #expect(try Self.rows(out).map { $0["cycles"] as? Int } == rows.map { $0["cycles"] as? Int })
@@ -100,17 +100,17 @@ import Testing
         let base = Self.scratch("shards")
         defer { try? FileManager.default.removeItem(atPath: base) }
         let common = ["sweep", Self.digits, "--board", "max32660", "--prune", "dense,magnitude,nm:2:4", "--sparsity", "0.75", "--jobs", "2"]
-        #expect(MCUSimCommand.execute(common + ["--out", "\(base)/all"]) == 0)
-        #expect(MCUSimCommand.execute(common + ["--out", "\(base)/s1", "--shard", "1/2"]) == 0)
-        #expect(MCUSimCommand.execute(common + ["--out", "\(base)/s2", "--shard", "2/2"]) == 0)
+        #expect(CLI.status(common + ["--out", "\(base)/all"]) == 0)
+        #expect(CLI.status(common + ["--out", "\(base)/s1", "--shard", "1/2"]) == 0)
+        #expect(CLI.status(common + ["--out", "\(base)/s2", "--shard", "2/2"]) == 0)
         #expect(try Self.rows("\(base)/s1").count + Self.rows("\(base)/s2").count == 3)
-        #expect(MCUSimCommand.execute(["sweep", "merge", "\(base)/s1", "\(base)/s2", "--out", "\(base)/merged"]) == 0)
+        #expect(CLI.status(["sweep", "merge", "\(base)/s1", "\(base)/s2", "--out", "\(base)/merged"]) == 0)
         func key(_ r: [String: Any]) -> String { "\(r["strategy"] ?? "")|\(r["sparsity"] ?? "")" }
         let whole = Dictionary(uniqueKeysWithValues: try Self.rows("\(base)/all").map { (key($0), $0["cycles"] as? Int) })
         let merged = Dictionary(uniqueKeysWithValues: try Self.rows("\(base)/merged").map { (key($0), $0["cycles"] as? Int) })
         #expect(whole == merged)
-        #expect(MCUSimCommand.execute(["sweep", "merge", "\(base)/nowhere"]) == 65)
-        #expect(MCUSimCommand.execute(common + ["--shard", "3/2"]) == 64)
+        #expect(CLI.status(["sweep", "merge", "\(base)/nowhere"]) == 65)
+        #expect(CLI.status(common + ["--shard", "3/2"]) == 64)
     }
 
     @Test("a configuration that does not fit the board is a row saying by how much")
@@ -119,7 +119,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: out) }
         let ad01 = URL(fileURLWithPath: FixtureBuilder.repositoryRoot).deletingLastPathComponent()
             .appendingPathComponent("shared/fixtures/mlperf-tiny/ad01_int8.tflite").path
-        #expect(MCUSimCommand.execute(["sweep", ad01, "--board", "max32660", "--out", out]) == 0)
+        #expect(CLI.status(["sweep", ad01, "--board", "max32660", "--out", out]) == 0)
         let row = try #require(try Self.rows(out).first)
         #expect(row["status"] as? String == "does-not-fit")
         let note = row["note"] as? String ?? ""

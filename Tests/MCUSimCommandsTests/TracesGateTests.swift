@@ -12,7 +12,7 @@ import Testing
         _ = try runTool(["make", "-s", "-C", "\(root)/firmware", "BOARD=max32660"])
         let summary = FileManager.default.temporaryDirectory.appendingPathComponent("traces-\(UUID().uuidString).md").path
         defer { try? FileManager.default.removeItem(atPath: summary) }
-        let status = MCUSimCommand.execute(["gate", "\(root)/firmware/build/max32660/hello.elf", "--board", "max32660",
+        let status = CLI.status(["gate", "\(root)/firmware/build/max32660/hello.elf", "--board", "max32660",
                                             "--baseline", "\(root)/traces/hello-max32660.json", "--summary", summary])
         #expect(status == 0, "\((try? String(contentsOfFile: summary, encoding: .utf8)) ?? "")")
     }

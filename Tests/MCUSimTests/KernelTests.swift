@@ -340,7 +340,7 @@ struct KernelTests {
         for (i, c) in cs.enumerated() {
             let roi = try #require(result.regionsOfInterest.first { $0.name == "case\(i)" })
             let perMAC = Double(roi.cycles) / Double(c.macs)
-            print("cycles/MAC on \(board): \(names[i]): \(roi.cycles) cycles / \(c.macs) MACs = \(String(format: "%.3f", perMAC))")
+            OutputCapture.log("cycles/MAC on \(board): \(names[i]): \(roi.cycles) cycles / \(c.macs) MACs = \(String(format: "%.3f", perMAC))")
             #expect(perMAC < bound, "\(names[i]) on \(board): \(perMAC) cycles/MAC")
             // The issue's target for the generated FC (offset folded, weights in flash) on the M4.
             if board == "max32660" && names[i] == "FC 256->64, weights in flash, offset folded into the bias" {
@@ -352,7 +352,7 @@ struct KernelTests {
         let convMACs = zip(names, cs).filter { $0.0.hasPrefix("conv") }.reduce(0) { $0 + $1.1.macs }
         for (fn, macs) in [("dot_4rows", fcMACs), ("pixels_2x2", convMACs)] {
             if let f = result.functions.first(where: { $0.name == fn }) {
-                print("cycles/MAC on \(board): inner loop \(fn): \(String(format: "%.3f", Double(f.selfCycles) / Double(macs)))")
+                OutputCapture.log("cycles/MAC on \(board): inner loop \(fn): \(String(format: "%.3f", Double(f.selfCycles) / Double(macs)))")
             }
         }
     }

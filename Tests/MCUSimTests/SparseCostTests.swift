@@ -95,12 +95,12 @@ import Testing
             }
             let nm = try Self.measure(Self.model(shape, layers: [Self.weights(rows: rows, cols: cols, sparsity: 0.5, seed: 3, nm: (2, 4))]),
                                       encoding: .nm(n: 2, m: 4), board: board, name: "\(board)-\(shape.tag)-nm24")[0]
-            print("cost on \(board), \(shape.rawValue): dense \(dense) cycles; 2:4 \(nm) (\(String(format: "%.2f", Double(dense) / Double(nm)))x)")
+            OutputCapture.log("cost on \(board), \(shape.rawValue): dense \(dense) cycles; 2:4 \(nm) (\(String(format: "%.2f", Double(dense) / Double(nm)))x)")
             for (i, s) in Self.sparsities.enumerated() {
                 let cells = [SparseEncoding.csr8, .csr16, .bitmask, .block4].map { e in
                     "\(e) \(table[e]?[i] ?? 0) (\(String(format: "%.2f", Double(dense) / Double(max(table[e]?[i] ?? 1, 1))))x)"
                 }
-                print("cost on \(board), \(shape.rawValue), sparsity \(s): " + cells.joined(separator: ", "))
+                OutputCapture.log("cost on \(board), \(shape.rawValue), sparsity \(s): " + cells.joined(separator: ", "))
                 // The auto rule must land within 10% of the best measured choice (dense included).
                 let measured: [SparseEncoding: UInt64] = Dictionary(uniqueKeysWithValues:
                     [SparseEncoding.csr8, .csr16, .bitmask, .block4].map { ($0, table[$0]?[i] ?? 0) } + [(.dense, dense)])

@@ -439,5 +439,5 @@ private func tinyModel(deprecated: Int8? = nil, builtin: Int32? = nil, tensors: 
     let e = generatorError { try TFLiteImporter.parse(bytes: Array(bytes[0..<30_000]), path: "kws_cut.tflite") }
     let text = e?.description ?? ""
     #expect(text.hasPrefix("kws_cut.tflite: malformed model:") && text.contains("outside the 30000-byte file"), "\(text)")
-    print(text)
+    OutputCapture.log(text)
 }
