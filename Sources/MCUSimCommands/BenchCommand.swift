@@ -35,7 +35,20 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Scale the workloads' pass counts (1 is about 5-50 M instructions each).", valueName: "factor"))
     var scale: Double = 1
 
+    @Option(name: .long, parsing: .singleValue,
+            help: ArgumentHelp("Run only this workload (repeatable): int8-matvec, memcpy, float-fir, branchy, digits-mlp, digits-cnn, kws-ds-cnn.",
+                               valueName: "name"))
+    var workload: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Keep the built firmware in this folder (<workload>.elf), to profile one run.", valueName: "dir"))
+    var keep: String?
+
+    static let workloadNames = ["int8-matvec", "memcpy", "float-fir", "branchy", "digits-mlp", "digits-cnn", "kws-ds-cnn"]
+
     func validate() throws {
+        for name in workload where !Self.workloadNames.contains(name) {
+            throw ValidationError("--workload \(name): no such workload (known: \(Self.workloadNames.joined(separator: ", ")))")
+        }
         guard repeats >= 1, repeats <= 20 else { throw ValidationError("--repeats must be between 1 and 20") }
         guard scale > 0, scale <= 100 else { throw ValidationError("--scale must be in (0, 100]") }
     }
@@ -81,9 +94,14 @@ struct BenchCommand: ParsableCommand {
         } else {
             FileHandle.standardError.write(Data("bench: \(kws) not found: no KWS workload\n".utf8))
         }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-bench-\(getpid())-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        if !workload.isEmpty { workloads.removeAll { !workload.contains($0.name) } }
+        let dir = keep ?? FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-bench-\(getpid())-\(UUID().uuidString)").path
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw CommandError.io("\(dir): cannot create the folder: \(error.localizedDescription)")
+        }
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: dir) } }
 
         /// Below scale 1 the generated workloads also run fewer samples (one pass is many instructions).
         func fewer(_ samples: [[Int8]]) -> [[Int8]] { scale >= 1 ? samples : Array(samples.prefix(max(1, Int(Double(samples.count) * scale)))) }
@@ -105,6 +123,10 @@ struct BenchCommand: ParsableCommand {
                     model: model, modelPath: path, board: board, directory: "\(dir)/\(w.name)",
                     mainSource: AccuracyHarness.loopSource(samples: fewer(try samples(model)), passes: passes))
                 image = try ELFLoader.load(path: built.elf)
+                if keep != nil {
+                    try? FileManager.default.removeItem(atPath: elf)
+                    try? FileManager.default.copyItem(atPath: built.elf, toPath: elf)
+                }
             } else {
                 continue
             }

@@ -46,8 +46,10 @@ let blockHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawP
         return
     }
     s.pointee.instructions &+= UInt64(b.pointee.count)
+    b.pointee.entries &+= 1
     s.pointee.block = b
     s.pointee.blockCharged = 1
+    s.pointee.blockNextLineFetch = 0
     s.pointee.blockLimit = b.pointee.count
     s.pointee.accessOrdinal = 0
     s.pointee.splitParts = 0
@@ -92,38 +94,74 @@ func windowHolding(_ s: UnsafeMutablePointer<HotState>, _ address: UInt32) -> Un
 }
 
 /// Charges the block's instructions up to and including `index`, in order: each one's
-/// start cycle (what a CYCCNT read returns), fetch words, cost and counters.
+/// start cycle (what a CYCCNT read returns), fetch words and cost. Totals come from the
+/// summary's running sums; only fetches that start a cache line look the cache up, in order.
 @inline(__always)
 func chargeThrough(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePointer<BlockSummary>, _ index: Int) {
-    var i = s.pointee.blockCharged
-    guard i <= index else { return }
-    let window = b.pointee.window
-    var cycles = s.pointee.cycles
-    var start = cycles
-    repeat {
-        let step = b.pointee.steps + i
-        let slot = step.pointee.slot
-        start = cycles
-        var stall: UInt64 = 0
-        if step.pointee.fetchFirst != .max { stall = fetchWord(s, word: step.pointee.fetchFirst, window: window) }
-        if step.pointee.fetchSecond != .max { stall &+= fetchWord(s, word: step.pointee.fetchSecond, window: window) }
-        if stall != 0 {
-            cycles &+= stall
-            slot.pointee.stallCycles &+= stall
-        }
-        let cost = step.pointee.cost
-        if cost > 1 {
-            if step.pointee.isMemory { s.pointee.lsuExtra &+= UInt64(cost - 1) } else { s.pointee.cpiExtra &+= UInt64(cost - 1) }
-        }
-        cycles &+= UInt64(cost)
-        slot.pointee.executions &+= 1
-        slot.pointee.cycles &+= UInt64(cost)
-        i += 1
-    } while i <= index
+    guard s.pointee.blockCharged <= index else { return }
+    if s.pointee.blockCharged < index { chargeSteps(s, b, upTo: index) }
+    let start = s.pointee.cycles
+    chargeSteps(s, b, upTo: index + 1)
     s.pointee.lastFetchGranule = b.pointee.steps[index].lastWord
     s.pointee.instructionStartCycles = start
-    s.pointee.cycles = cycles
-    s.pointee.blockCharged = i
+}
+
+/// Instructions blockCharged..<end of the block: costs, counters and cache lookups.
+@inline(__always)
+func chargeSteps(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePointer<BlockSummary>, upTo end: Int) {
+    let from = s.pointee.blockCharged
+    let p = b.pointee.prefix
+    s.pointee.cycles &+= p[end].cycles &- p[from].cycles
+    s.pointee.lsuExtra &+= p[end].lsuExtra &- p[from].lsuExtra
+    s.pointee.cpiExtra &+= p[end].cpiExtra &- p[from].cpiExtra
+    let fixedStall = p[end].fixedFetchStall &- p[from].fixedFetchStall
+    if fixedStall != 0 { s.pointee.fetchStallCycles &+= fixedStall }
+    let window = b.pointee.window
+    window.pointee.fetches &+= p[end].fetches &- p[from].fetches
+    var next = s.pointee.blockNextLineFetch
+    while next < b.pointee.lineFetchCount && Int(b.pointee.lineFetches[next].step) < end {
+        let fetch = b.pointee.lineFetches[next]
+        let stall = lineFetchStall(s, word: fetch.word, window: window)
+        if stall != 0 {
+            s.pointee.cycles &+= stall
+            b.pointee.steps[Int(fetch.step)].slot.pointee.stallCycles &+= stall
+        }
+        next &+= 1
+    }
+    s.pointee.blockNextLineFetch = next
+    s.pointee.blockCharged = end
+}
+
+/// A fetch word that starts a new line of a cached code memory (counted already).
+@inline(__always)
+func lineFetchStall(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
+    guard let cache = s.pointee.cache else { return 0 }
+    let line = word >> s.pointee.cacheLineWordShift
+    if line == s.pointee.lastCacheLine { return 0 }
+    s.pointee.lastCacheLine = line
+    if cache.pointee.access(word << s.pointee.fetchShift) { return 0 }
+    window.pointee.fetchMisses &+= 1
+    let stall = UInt64(window.pointee.fetchWaitStates)
+    if stall != 0 {
+        s.pointee.fetchStallCycles &+= stall
+        s.pointee.cpiExtra &+= stall
+    }
+    return stall
+}
+
+/// Moves the per-block execution counts into the decoded entries, where the reports, the
+/// regions of interest and retirement read them. Called before any of those.
+func foldBlockCounts(_ summaries: [UnsafeMutablePointer<BlockSummary>]) {
+    for b in summaries where b.pointee.entries != 0 {
+        let n = b.pointee.entries
+        for i in 1..<max(b.pointee.count, 1) {
+            let step = b.pointee.steps[i]
+            step.slot.pointee.executions &+= n
+            step.slot.pointee.cycles &+= n &* UInt64(step.cost)
+            if step.fixedStall != 0 { step.slot.pointee.stallCycles &+= n &* UInt64(step.fixedStall) }
+        }
+        b.pointee.entries = 0
+    }
 }
 
 /// Charges what is left of the block (up to `blockLimit`, less when a fault cut it short)
@@ -167,6 +205,13 @@ func cutBlock(_ s: UnsafeMutablePointer<HotState>, atPC pc: UInt32) {
     for i in 0..<b.pointee.count where b.pointee.steps[i].address == pc {
         if i < s.pointee.blockLimit {
             s.pointee.instructions &-= UInt64(s.pointee.blockLimit - 1 - i)
+            // The entry was counted whole (`entries`): take back the instructions that did not run.
+            for k in (i + 1)..<max(s.pointee.blockLimit, i + 1) {
+                let step = b.pointee.steps[k]
+                step.slot.pointee.executions &-= 1
+                step.slot.pointee.cycles &-= UInt64(step.cost)
+                step.slot.pointee.stallCycles &-= UInt64(step.fixedStall)
+            }
             s.pointee.blockLimit = i + 1
         }
         break

@@ -82,7 +82,11 @@ func decodeCold(_ s: UnsafeMutablePointer<HotState>, window: CodeWindow, address
         let o = a &- window.base
         guard o < window.size else { return }
         let slot = window.decoded + Int(o >> 1)
-        if slot.pointee.executions != 0 { context.retire(slot.pointee) }
+        if slot.pointee.flags.rawValue != 0 {
+            foldBlockCounts(context.summaries)
+            if slot.pointee.executions != 0 { context.retire(slot.pointee) }
+            forgetEntry(context.hot, slot)
+        }
         slot.pointee = entry
         slot.pointee.function = context.image.symbols.functionIndex(containing: a).map { UInt32($0) } ?? .max
         // Each slot once, so that snapshots walk a plain array (re-decoded slots stay registered).
@@ -183,11 +187,23 @@ func invalidateDecoded(_ s: UnsafeMutablePointer<HotState>, _ w: CodeWindow, add
 @inline(never)
 func retireDecoded(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>) {
     if let raw = s.pointee.context {
-        Unmanaged<MachineContext>.fromOpaque(raw).takeUnretainedValue().retire(slot.pointee)
+        let context = Unmanaged<MachineContext>.fromOpaque(raw).takeUnretainedValue()
+        foldBlockCounts(context.summaries)
+        context.retire(slot.pointee)
     }
+    forgetEntry(s, slot)
     slot.pointee = DecodedInstruction()
-    // Block summaries point at decoded entries: rebuild them all (code writes are rare).
+}
+
+/// A decoded entry is about to change. Block summaries and memoized pipeline costs point at
+/// entries: a new generation drops them all (code writes are rare). The previous instruction
+/// keeps its facts through a copy, since the next instruction's cost depends on them.
+func forgetEntry(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>) {
     s.pointee.blockGeneration &+= 1
+    if s.pointee.previousSlot == slot {
+        s.pointee.noInstruction.pointee = slot.pointee
+        s.pointee.previousSlot = s.pointee.noInstruction
+    }
 }
 
 /// Unmapped and protection violations: record what happened; Unicorn then stops with an error.

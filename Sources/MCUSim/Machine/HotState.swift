@@ -61,6 +61,15 @@ enum HotStop: UInt8 {
 /// Everything the per-instruction and memory hooks touch, in one struct behind a raw
 /// pointer: no ARC, no allocation, no dictionary on the hot path.
 struct HotState {
+    /// `previousSlot` must point at a zeroed entry (`noInstruction`) before the first instruction.
+    init(noInstruction: UnsafeMutablePointer<DecodedInstruction>) {
+        previousSlot = noInstruction
+        self.noInstruction = noInstruction
+    }
+    /// A zeroed entry owned by the machine: the "previous instruction" before the first one,
+    /// and the copy kept when the previous instruction's entry is retired (code overwritten).
+    let noInstruction: UnsafeMutablePointer<DecodedInstruction>
+
     // Progress and limits.
     var instructions: UInt64 = 0
     var cycles: UInt64 = 0
@@ -88,16 +97,12 @@ struct HotState {
     var loadUseStall: UInt32 = 0
     var dualIssue: Bool = false
     var pairsNarrowBranch: Bool = false
-    var previousSize: UInt8 = 0
 
-    // Pipeline state carried from one instruction to the next.
-    var previousFlags: UInt32 = 0
-    var previousWrites: UInt16 = 0
-    var previousAddressRegs: UInt16 = 0
-    var previousLoadDestinations: UInt16 = 0
+    // Pipeline state carried from one instruction to the next: the decoded entry of the
+    // instruction that ran last (its flags, registers and class are what the next one's cost
+    // depends on), so moving on costs one store instead of copying its fields.
+    var previousSlot: UnsafeMutablePointer<DecodedInstruction>
     var previousPaired: Bool = false
-    var previousFPWrites: UInt32 = 0
-    var previousWasFPArithmetic: Bool = false
     var fpResultStall: UInt32 = 0
     var chainsIndexedLoadsOnDifferentBases: Bool = true
     /// IT block in progress: instructions left and the address of the next one.
@@ -125,9 +130,6 @@ struct HotState {
 
     /// The entry of the instruction executing now: data stalls are charged to it.
     var currentSlot: UnsafeMutablePointer<DecodedInstruction>? = nil
-    /// Function index and class of the previous instruction, to skip intra-function branches.
-    var previousFunction: UInt32 = .max
-    var previousClass: UInt8 = 0
     /// Return address of the BL/BLX just executed, for the call profiler.
     var callReturnAddress: UInt32 = 0
     /// The conditional branch whose refill is pending.
@@ -155,6 +157,8 @@ struct HotState {
     var block: UnsafeMutablePointer<BlockSummary>? = nil
     var blockCharged: Int = 0
     var blockLimit: Int = 0
+    /// The next entry of the running block's `lineFetches` to look up.
+    var blockNextLineFetch: Int = 0
     var accessOrdinal: Int = 0
     /// Callbacks still to come for the parts of a page-crossing access (Unicorn reports the
     /// whole access, then each part).

@@ -94,7 +94,9 @@ public final class Machine {
         do { decoder = try InstructionDecoder(timing: timing) } catch { uc_close(uc); throw error }
 
         hot = .allocate(capacity: 1)
-        hot.initialize(to: HotState())
+        let noInstruction = UnsafeMutablePointer<DecodedInstruction>.allocate(capacity: 1)
+        noInstruction.initialize(to: DecodedInstruction())
+        hot.initialize(to: HotState(noInstruction: noInstruction))
         hot.pointee.instructionLimit = options.maxInstructions == 0 ? .max : options.maxInstructions
         hot.pointee.uc = uc
         hot.pointee.cycleModel = options.cycleModel
@@ -177,6 +179,7 @@ public final class Machine {
         }
         pageMap.deallocate()
         regionStates.deallocate()
+        hot.pointee.noInstruction.deallocate()
         hot.deinitialize(count: 1)
         hot.deallocate()
         codeWindows.deallocate()
@@ -517,6 +520,7 @@ public final class Machine {
             err = UC_ERR_OK
         }
         let wall = elapsed()
+        foldBlockCounts(context.summaries)
         let stop = resolveStop(err: err, wall: wall)
         context.profiler.finish(now: hot.pointee.cycles)
         let memory = memoryReport()

@@ -39,6 +39,7 @@ extension MachineContext {
     static let roiEnd: UInt32 = 0x101
 
     func snapshot() -> CounterSnapshot {
+        foldBlockCounts(summaries)
         var events: [EnergyEvent: UInt64] = [:]
         var reads = retiredRegisterReads, writes = retiredRegisterWrites
         for cls in InstructionClass.allCases where retiredExecutions[Int(cls.rawValue)] != 0 {

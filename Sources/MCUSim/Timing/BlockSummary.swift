@@ -5,12 +5,30 @@ struct BlockStep {
     var address: UInt32
     /// Core cycles with the pipeline rules against the previous instruction already applied.
     var cost: UInt32
-    /// Multi-cycle extra goes to DWT LSUCNT (memory instruction) or CPICNT.
-    var isMemory: Bool
-    /// Fetch words this instruction starts (.max when it needs none), and its last word.
-    var fetchFirst: UInt32
-    var fetchSecond: UInt32
+    /// Wait states of this instruction's fetch words where they do not depend on a cache
+    /// (a wait-stated code memory without one); charged to the entry's stall cycles.
+    var fixedStall: UInt32
+    /// The last fetch word this instruction reaches.
     var lastWord: UInt32
+}
+
+/// Running totals over a block's instructions 1..<i (instruction 0 is charged by the
+/// per-instruction code): charging instructions a..<b adds prefix[b] - prefix[a].
+struct StepPrefix {
+    var cycles: UInt64 = 0
+    /// Multi-cycle extra of memory instructions (DWT LSUCNT) and of the others plus fixed
+    /// fetch wait states (DWT CPICNT).
+    var lsuExtra: UInt64 = 0
+    var cpiExtra: UInt64 = 0
+    var fetches: UInt64 = 0
+    var fixedFetchStall: UInt64 = 0
+}
+
+/// A fetch word of a cached code memory that starts a new cache line: the only fetches
+/// that need a (dynamic) cache lookup; the others are hits on the line just fetched.
+struct LineFetch {
+    var step: Int32
+    var word: UInt32
 }
 
 /// A translation block's precomputed charges: per instruction the static cost, the fetch
@@ -28,6 +46,13 @@ struct BlockSummary {
     var stepped: Bool = false
     var count: Int
     var steps: UnsafeMutablePointer<BlockStep>
+    /// count + 1 running totals (see StepPrefix).
+    var prefix: UnsafeMutablePointer<StepPrefix>
+    var lineFetches: UnsafeMutablePointer<LineFetch>
+    var lineFetchCount: Int
+    /// Times the block was entered since its counts were last moved into the decoded
+    /// entries (`foldBlockCounts`): per-instruction executions and cycles are kept per block.
+    var entries: UInt64 = 0
     var accessCount: Int
     /// accessInstruction[n] = index of the instruction making the n-th memory callback.
     var accessInstruction: UnsafeMutablePointer<Int32>
@@ -90,29 +115,58 @@ func buildBlockSummary(_ s: UnsafeMutablePointer<HotState>, window: UnsafeMutabl
 
     let summary = UnsafeMutablePointer<BlockSummary>.allocate(capacity: 1)
     let steps = UnsafeMutablePointer<BlockStep>.allocate(capacity: max(slots.count, 1))
+    let prefix = UnsafeMutablePointer<StepPrefix>.allocate(capacity: slots.count + 1)
+    var lineFetches: [LineFetch] = []
     let shift = s.pointee.fetchShift
+    let cached = window.pointee.fetchCached && s.pointee.cache != nil
+    let waitStates = UInt64(window.pointee.fetchWaitStates)
+    var total = StepPrefix()
+    prefix[0] = total
+    var previousWord: UInt32 = 0
     for (i, slot) in slots.enumerated() {
         let a = addresses[i]
         let first = a >> shift
         let last = (a &+ UInt32(slot.pointee.size) &- 1) >> shift
         var cost = UInt32(slot.pointee.cost)
-        var fetchFirst = first
+        var fixedStall: UInt64 = 0
         if i > 0 {
-            let p = slots[i - 1]
-            cost = pipelineCost(s, slot, cost: cost, previous: p.pointee.flags.rawValue, previousWrites: p.pointee.writes,
-                                previousAddressRegs: p.pointee.addressRegs, previousLoadDestinations: loadDestinations(p),
-                                previousWasFPArithmetic: isFPArithmetic(p), previousFPWrites: p.pointee.fpWrites,
-                                previousSize: p.pointee.size)
-            if first == steps[i - 1].lastWord { fetchFirst = .max }
+            cost = pipelineCost(s, slot, cost: cost, after: slots[i - 1])
+            // The words this instruction starts: as the per-instruction hook fetches them.
+            var words: [UInt32] = []
+            if first != previousWord { words.append(first) }
+            if last != first { words.append(last) }
+            for w in words {
+                total.fetches &+= 1
+                if cached {
+                    let line = w >> s.pointee.cacheLineWordShift
+                    if line != previousWord >> s.pointee.cacheLineWordShift { lineFetches.append(LineFetch(step: Int32(i), word: w)) }
+                } else {
+                    fixedStall &+= waitStates
+                }
+                previousWord = w
+            }
+            total.cycles &+= UInt64(cost) &+ fixedStall
+            total.fixedFetchStall &+= fixedStall
+            total.cpiExtra &+= fixedStall
+            if cost > 1 {
+                if slot.pointee.flags.rawValue & (DecodeFlags.load.rawValue | DecodeFlags.store.rawValue) != 0 {
+                    total.lsuExtra &+= UInt64(cost - 1)
+                } else {
+                    total.cpiExtra &+= UInt64(cost - 1)
+                }
+            }
         }
-        let memory = slot.pointee.flags.rawValue & (DecodeFlags.load.rawValue | DecodeFlags.store.rawValue) != 0
-        steps[i] = BlockStep(slot: slot, address: a, cost: cost, isMemory: memory, fetchFirst: fetchFirst,
-                             fetchSecond: last != first ? last : .max, lastWord: last)
+        previousWord = last
+        prefix[i + 1] = total
+        steps[i] = BlockStep(slot: slot, address: a, cost: cost, fixedStall: UInt32(truncatingIfNeeded: fixedStall), lastWord: last)
     }
+    let lineTable = UnsafeMutablePointer<LineFetch>.allocate(capacity: max(lineFetches.count, 1))
+    for (i, v) in lineFetches.enumerated() { lineTable[i] = v }
     let accessTable = UnsafeMutablePointer<Int32>.allocate(capacity: max(accesses.count, 1))
     for (i, v) in accesses.enumerated() { accessTable[i] = v }
     summary.initialize(to: BlockSummary(start: start, size: size, generation: s.pointee.blockGeneration, supported: supported,
-                                        usesFloatingPoint: usesFP, count: slots.count, steps: steps,
+                                        usesFloatingPoint: usesFP, count: slots.count, steps: steps, prefix: prefix,
+                                        lineFetches: lineTable, lineFetchCount: lineFetches.count,
                                         accessCount: accesses.count, accessInstruction: accessTable, window: window))
     if let raw = s.pointee.context {
         Unmanaged<MachineContext>.fromOpaque(raw).takeUnretainedValue().summaries.append(summary)
@@ -122,6 +176,8 @@ func buildBlockSummary(_ s: UnsafeMutablePointer<HotState>, window: UnsafeMutabl
 
 func releaseBlockSummary(_ summary: UnsafeMutablePointer<BlockSummary>) {
     summary.pointee.steps.deallocate()
+    summary.pointee.prefix.deallocate()
+    summary.pointee.lineFetches.deallocate()
     summary.pointee.accessInstruction.deallocate()
     summary.deallocate()
 }

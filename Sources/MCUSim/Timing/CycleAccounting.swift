@@ -24,13 +24,15 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
         s.pointee.pendingTakenExtra = 0
     }
     s.pointee.instructionStartCycles = cycles
+    let previous = s.pointee.previousSlot
     // Calls and returns: only after an instruction that called or wrote PC, or a B/CBZ (Capstone
     // does not list PC among a direct branch's written registers; a B into another function is
     // a tail call). Branches inside one function (most of them) cannot be calls, returns or tail calls.
-    let previousIsBranch = s.pointee.previousClass == InstructionClass.branch.rawValue
+    let previousFlags = previous.pointee.flags.rawValue
+    let previousIsBranch = previous.pointee.cls == InstructionClass.branch.rawValue
     if s.pointee.profiling
-        && (s.pointee.previousFlags & (DecodeFlags.call.rawValue | DecodeFlags.writesPC.rawValue) != 0 || previousIsBranch)
-        && (s.pointee.previousFlags & DecodeFlags.call.rawValue != 0 || slot.pointee.function != s.pointee.previousFunction
+        && (previousFlags & (DecodeFlags.call.rawValue | DecodeFlags.writesPC.rawValue) != 0 || previousIsBranch)
+        && (previousFlags & DecodeFlags.call.rawValue != 0 || slot.pointee.function != previous.pointee.function
             || !previousIsBranch) {
         callTransition(s, slot, address: address)
     }
@@ -53,13 +55,17 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
         slot.pointee.stallCycles &+= fetchStall
     }
 
-    var cost = UInt32(slot.pointee.cost)
-    if flags & DecodeFlags.dynamic.rawValue != 0 { cost = dynamicCost(s, slot) }
-    cost = pipelineCost(s, slot, cost: cost, previous: s.pointee.previousFlags, previousWrites: s.pointee.previousWrites,
-                        previousAddressRegs: s.pointee.previousAddressRegs,
-                        previousLoadDestinations: s.pointee.previousLoadDestinations,
-                        previousWasFPArithmetic: s.pointee.previousWasFPArithmetic,
-                        previousFPWrites: s.pointee.previousFPWrites, previousSize: s.pointee.previousSize)
+    var cost: UInt32
+    if flags & DecodeFlags.dynamic.rawValue != 0 {
+        cost = pipelineCost(s, slot, cost: dynamicCost(s, slot), after: previous)
+    } else if slot.pointee.memoPrevious == previous && slot.pointee.memoGeneration == s.pointee.blockGeneration {
+        cost = slot.pointee.memoCost
+    } else {
+        cost = pipelineCost(s, slot, cost: UInt32(slot.pointee.cost), after: previous)
+        slot.pointee.memoPrevious = previous
+        slot.pointee.memoCost = cost
+        slot.pointee.memoGeneration = s.pointee.blockGeneration
+    }
     if s.pointee.dualIssue { cost = dualIssueCost(s, slot, cost: cost) }
 
     let memoryAccess = DecodeFlags.load.rawValue | DecodeFlags.store.rawValue
@@ -74,25 +80,17 @@ func timeInstruction(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutableP
     notePrevious(s, slot, address: address)
 }
 
-/// The pipeline state the next instruction's cost depends on, taken from the one that just
-/// ran. Shared by the per-instruction hook and the end of a summarised block.
+/// The instruction that just ran becomes the one the next instruction's cost depends on.
+/// Shared by the per-instruction hook and the end of a summarised block. Only IT, calls and
+/// conditional branches carry state beyond the entry itself.
 @inline(__always)
 func notePrevious(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>, address: UInt32) {
-    let flags = slot.pointee.flags.rawValue
-    s.pointee.previousFlags = flags
-    s.pointee.previousWrites = slot.pointee.writes
-    s.pointee.previousAddressRegs = slot.pointee.addressRegs
-    s.pointee.previousLoadDestinations = loadDestinations(slot)
-    s.pointee.previousFPWrites = slot.pointee.fpWrites
-    s.pointee.previousWasFPArithmetic = isFPArithmetic(slot)
-    s.pointee.previousSize = slot.pointee.size
-    s.pointee.previousFunction = slot.pointee.function
-    s.pointee.previousClass = slot.pointee.cls
+    s.pointee.previousSlot = slot
     if slot.pointee.cls == InstructionClass.ifThen.rawValue {
         s.pointee.itRemaining = UInt32(slot.pointee.regCount)
         s.pointee.itNext = address &+ UInt32(slot.pointee.size)
     }
-    if flags & DecodeFlags.call.rawValue != 0 { s.pointee.callReturnAddress = address &+ UInt32(slot.pointee.size) }
+    if slot.pointee.flags.rawValue & DecodeFlags.call.rawValue != 0 { s.pointee.callReturnAddress = address &+ UInt32(slot.pointee.size) }
     if slot.pointee.takenExtra != 0 {
         s.pointee.pendingTakenExtra = UInt32(slot.pointee.takenExtra)
         s.pointee.pendingSlot = slot
@@ -110,8 +108,9 @@ func loadDestinations(_ slot: UnsafeMutablePointer<DecodedInstruction>) -> UInt1
 
 @inline(__always)
 func isFPArithmetic(_ slot: UnsafeMutablePointer<DecodedInstruction>) -> Bool {
-    let cls = InstructionClass(rawValue: slot.pointee.cls)
-    return cls == .fpAdd || cls == .fpMultiply || cls == .fpMAC || cls == .fpMisc
+    let cls = slot.pointee.cls
+    return cls == InstructionClass.fpAdd.rawValue || cls == InstructionClass.fpMultiply.rawValue
+        || cls == InstructionClass.fpMAC.rawValue || cls == InstructionClass.fpMisc.rawValue
 }
 
 /// The cost rules that depend only on the instruction before: M3/M4 load pipelining and
@@ -119,8 +118,10 @@ func isFPArithmetic(_ slot: UnsafeMutablePointer<DecodedInstruction>) -> Bool {
 /// A pure function of the two instructions, so a block summary can apply it ahead of time.
 @inline(__always)
 func pipelineCost(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>, cost base: UInt32,
-                  previous: UInt32, previousWrites: UInt16, previousAddressRegs: UInt16, previousLoadDestinations: UInt16,
-                  previousWasFPArithmetic: Bool, previousFPWrites: UInt32, previousSize: UInt8) -> UInt32 {
+                  after p: UnsafeMutablePointer<DecodedInstruction>) -> UInt32 {
+    let previous = p.pointee.flags.rawValue
+    let previousWrites = p.pointee.writes
+    let previousAddressRegs = p.pointee.addressRegs
     var cost = base
     let flags = slot.pointee.flags.rawValue
     let memoryAccess = DecodeFlags.load.rawValue | DecodeFlags.store.rawValue
@@ -137,13 +138,13 @@ func pipelineCost(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePoin
             cost &+= s.pointee.addressDependencyStall
         }
     }
-    if s.pointee.loadUseStall != 0 && slot.pointee.reads & previousLoadDestinations != 0 {
+    if s.pointee.loadUseStall != 0 && slot.pointee.reads & loadDestinations(p) != 0 {
         cost &+= s.pointee.loadUseStall
     }
-    if previousWasFPArithmetic && slot.pointee.fpReads & previousFPWrites != 0 {
+    if slot.pointee.fpReads & p.pointee.fpWrites != 0 && isFPArithmetic(p) {
         cost &+= s.pointee.fpResultStall
     }
-    if s.pointee.pairsNarrowBranch, slot.pointee.size == 2, previousSize == 2,
+    if s.pointee.pairsNarrowBranch, slot.pointee.size == 2, p.pointee.size == 2,
        slot.pointee.cls == InstructionClass.branch.rawValue, slot.pointee.takenExtra != 0, cost > 0 {
         cost -= 1
     }
@@ -157,8 +158,9 @@ func callTransition(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePo
     let context = Unmanaged<MachineContext>.fromOpaque(raw).takeUnretainedValue()
     let function = slot.pointee.function == .max ? -1 : Int(slot.pointee.function)
     let now = s.pointee.instructionStartCycles
-    if s.pointee.previousFlags & DecodeFlags.call.rawValue != 0 {
-        let caller = s.pointee.previousFunction == .max ? -1 : Int(s.pointee.previousFunction)
+    let previous = s.pointee.previousSlot
+    if previous.pointee.flags.rawValue & DecodeFlags.call.rawValue != 0 {
+        let caller = previous.pointee.function == .max ? -1 : Int(previous.pointee.function)
         context.profiler.call(function: function, at: address, from: caller, returnAddress: s.pointee.callReturnAddress, now: now)
     } else {
         context.profiler.flowChanged(to: address, function: function, now: now)
@@ -213,11 +215,12 @@ func fetchWord(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: Unsafe
 func dualIssueCost(_ s: UnsafeMutablePointer<HotState>, _ slot: UnsafeMutablePointer<DecodedInstruction>, cost: UInt32) -> UInt32 {
     let e = slot.pointee
     let flags = e.flags.rawValue
-    let previous = s.pointee.previousFlags
+    let p = s.pointee.previousSlot
+    let previous = p.pointee.flags.rawValue
     let eligible = DecodeFlags.dualIssuable.rawValue
     if flags & eligible != 0, previous & eligible != 0, !s.pointee.previousPaired,
        flags & DecodeFlags.olderSlotOnly.rawValue == 0,
-       e.reads & s.pointee.previousWrites == 0 {
+       e.reads & p.pointee.writes == 0 {
         let memory = DecodeFlags.load.rawValue | DecodeFlags.store.rawValue
         let fp = DecodeFlags.floatingPoint.rawValue
         let bothMemory = flags & memory != 0 && previous & memory != 0

@@ -30,28 +30,40 @@ struct InstructionCache {
     @inline(__always)
     mutating func access(_ address: UInt32) -> Bool {
         let line = address >> lineShift
-        let set = Int(line & setMask)
-        let base = set * ways
+        let base = Int(line & setMask) &* ways
         let tag = line &+ 1
+        var way = 0
+        while way < ways {
+            if tags[base &+ way] == tag {
+                // A hit on the most recently used way changes no ages (loops hit it most).
+                if ages[base &+ way] != 0 { touch(base: base, way: way) }
+                return true
+            }
+            way &+= 1
+        }
         var victim = 0
         var oldest: UInt8 = 0
-        for way in 0..<ways where tags[base + way] == tag {
-            touch(base: base, way: way)
-            return true
+        way = 0
+        while way < ways {
+            if ages[base &+ way] >= oldest {
+                oldest = ages[base &+ way]
+                victim = way
+            }
+            way &+= 1
         }
-        for way in 0..<ways where ages[base + way] >= oldest {
-            oldest = ages[base + way]
-            victim = way
-        }
-        tags[base + victim] = tag
+        tags[base &+ victim] = tag
         touch(base: base, way: victim)
         return false
     }
 
     @inline(__always)
     private func touch(base: Int, way: Int) {
-        let age = ages[base + way]
-        for w in 0..<ways where ages[base + w] < age { ages[base + w] &+= 1 }
-        ages[base + way] = 0
+        let age = ages[base &+ way]
+        var w = 0
+        while w < ways {
+            if ages[base &+ w] < age { ages[base &+ w] &+= 1 }
+            w &+= 1
+        }
+        ages[base &+ way] = 0
     }
 }

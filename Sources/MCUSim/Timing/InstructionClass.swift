@@ -79,7 +79,7 @@ struct DecodeFlags: OptionSet {
     static let call = DecodeFlags(rawValue: 1 << 17)
 }
 
-/// What the decoder extracts once per address, plus its execution counters. 80 bytes, no
+/// What the decoder extracts once per address, plus its execution counters. 96 bytes, no
 /// references: the decode table
 /// is a flat array of these indexed by (address - window base) / 2.
 struct DecodedInstruction {
@@ -119,6 +119,12 @@ struct DecodedInstruction {
     var memoryEnergyFJ: UInt64 = 0
     /// Index of the function containing this instruction (SymbolTable order), or .max.
     var function: UInt32 = .max
+    /// The cost with the pipeline rules applied after `memoPrevious` (valid while
+    /// `memoGeneration` is the machine's decode generation): most instructions follow the
+    /// same predecessor every time, so the rules run once per pair, not per execution.
+    var memoCost: UInt32 = 0
+    var memoGeneration: UInt32 = 0
+    var memoPrevious: UnsafeMutablePointer<DecodedInstruction>? = nil
 }
 
 enum DynamicKind: UInt8 {

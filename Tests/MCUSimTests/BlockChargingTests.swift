@@ -1,0 +1,78 @@
+import Foundation
+import MCUGen
+import MCUSim
+import MCUTestSupport
+import Testing
+
+/// Block-level charging (`--block-charging`) must give the same report as the per-instruction
+/// hook: it precomputes each translation block's costs, fetch words and counters, and is only
+/// a faster way to the same figures. The reference here is the per-instruction run itself,
+/// whose figures the cycle-model, accounting and system-layer suites check by hand count.
+@Suite struct BlockChargingTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        let file: String
+        let board: String
+        var flags: [String] = []
+        var testDescription: String { "\(name) on \(board)" }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "acct_traffic", file: "acct_traffic.c", board: "max32660"),
+        Case(name: "acct_traffic", file: "acct_traffic.c", board: "stm32f746-disco"),  // M7: every block stepped
+        Case(name: "console", file: "console.c", board: "max32660", flags: ["-DUSE_FLOAT"]),
+        Case(name: "console", file: "console.c", board: "nrf52840"),
+        Case(name: "profile_flow", file: "profile_flow.c", board: "max32660"),
+        Case(name: "semihosting", file: "semihosting.c", board: "max32660"),  // regions of interest, CYCCNT
+        Case(name: "smc", file: "smc.c", board: "max32660"),                  // code overwritten: entries retired
+        Case(name: "sys_systick", file: "sys_systick.c", board: "max32660"),  // events: switches to stepping
+        Case(name: "sys_svc", file: "sys_svc.c", board: "max32660"),
+        Case(name: "sys_rtos", file: "sys_rtos.c", board: "max32660"),
+        Case(name: "sys_fault", file: "sys_fault.c", board: "max32660", flags: ["-DSCENARIO=1"]),  // a fault cuts a block
+        Case(name: "stops", file: "stops.c", board: "max32660", flags: ["-DSCENARIO=6"]),  // instruction limit
+    ]
+
+    /// The JSON report without its host section and without `decoded_addresses`: block
+    /// summaries decode a whole block ahead, so that diagnostic count may be larger.
+    static func report(_ elf: String, board: Board, blocks: Bool) throws -> String {
+        var options = RunOptions(maxInstructions: 2_000_000)
+        options.blockCharging = blocks
+        options.costTable = try CostTable.defaultTable(library: BoardLibrary.locate())
+        let result = try FixtureBuilder.run(elf, board: board, options: options)
+        return RunReport.json(result, includeHost: false).serialized()
+            .split(separator: "\n").filter { !$0.contains("\"decoded_addresses\"") }.joined(separator: "\n")
+    }
+
+    @Test("block charging gives the per-instruction report, field for field", arguments: cases)
+    func sameReport(c: Case) throws {
+        let board = try FixtureBuilder.board(c.board)
+        let elf = try FixtureBuilder.build(name: "blocks-\(c.name)", sources: [FixtureBuilder.fixture("MCUSimTests", c.file)],
+                                           board: board, flags: c.flags)
+        let stepped = try Self.report(elf, board: board, blocks: false)
+        let blocks = try Self.report(elf, board: board, blocks: true)
+        #expect(stepped.contains("\"cycles\""))
+        let a = stepped.split(separator: "\n"), b = blocks.split(separator: "\n")
+        let firstDifference = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(a.count == b.count && firstDifference == nil,
+                "first difference at line \(firstDifference?.offset ?? -1): \(firstDifference.map { "\($0.element.0) vs \($0.element.1)" } ?? "")")
+    }
+}
+
+extension BlockChargingTests {
+    /// A store that pends an exception in the middle of a translation block: the per-
+    /// instruction hook takes it before the next instruction, block charging at the end of
+    /// the block (Unicorn cannot leave a block from a memory callback). Without an ISB after
+    /// the store the architecture allows either (docs/performance.md); this is why block
+    /// charging is not the default.
+    @Test("a PendSV pended mid-block is taken at the block's end with block charging")
+    func pendedMidBlock() throws {
+        let board = try FixtureBuilder.board("max32660")
+        let elf = try FixtureBuilder.build(name: "blocks-pendsv", sources: [FixtureBuilder.fixture("MCUSimTests", "sys_pendsv.c")],
+                                           board: board)
+        let stepped = try Self.report(elf, board: board, blocks: false)
+        let blocks = try Self.report(elf, board: board, blocks: true)
+        withKnownIssue("block charging takes a mid-block pended exception at the end of the block") {
+            #expect(stepped == blocks)
+        }
+    }
+}
