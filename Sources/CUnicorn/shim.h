@@ -42,10 +42,6 @@ static inline uc_err mcusim_set_cpu_model(uc_engine *uc, int model) {
 
 /// Drops translated blocks covering [begin, end) so that hooks and rewritten code take effect.
 /// Drops every translated block, so hooks added or removed since apply everywhere.
-static inline uc_err mcusim_flush_translations(uc_engine *uc) {
-    return uc_ctl_flush_tlb(uc);
-}
-
 static inline uc_err mcusim_remove_cache(uc_engine *uc, uint64_t begin, uint64_t end) {
     return uc_ctl_remove_cache(uc, begin, end);
 }

@@ -182,7 +182,8 @@ func finishBlock(_ s: UnsafeMutablePointer<HotState>) {
 /// A data access while a block runs: which instruction makes it comes from its position in
 /// the block's access sequence (the PC is not up to date inside memory callbacks).
 @inline(__always)
-func attributeAccess(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePointer<BlockSummary>, address: UInt32, size: Int32) {
+func attributeAccess(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePointer<BlockSummary>, address: UInt32, size: Int32,
+                     inOrder: Bool) {
     if s.pointee.splitParts != 0 {
         s.pointee.splitParts -= 1
         return
@@ -194,7 +195,7 @@ func attributeAccess(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePoin
     if Int(address & 0xFFF) + Int(size) > 0x1000 { s.pointee.splitParts = 2 }
     s.pointee.lastAccessAddress = address
     s.pointee.lastAccessIndex = index
-    chargeThrough(s, b, index)
+    if inOrder { chargeThrough(s, b, index) }
     s.pointee.currentSlot = b.pointee.steps[index].slot
 }
 

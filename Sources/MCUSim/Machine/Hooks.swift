@@ -100,9 +100,15 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
     uc, type, address64, size, _, user in
     let s = user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self)
     let address = UInt32(truncatingIfNeeded: address64)
-    if s.pointee.blockMode, let block = s.pointee.block { attributeAccess(s, block, address: address, size: size) }
     guard let pageMap = s.pointee.pageMap, let regions = s.pointee.regions else { return }
     let index = Int(pageMap[Int(address >> 12)])
+    // With block charging, instructions before this one are charged first only where the
+    // order shows: the cache fetches share, CYCCNT and peripherals. Plain memory needs only
+    // the instruction's identity (stalls and counters are sums).
+    if s.pointee.blockMode, let block = s.pointee.block {
+        attributeAccess(s, block, address: address, size: size,
+                        inOrder: index == 0 || regions[index - 1].chargesInOrder)
+    }
     guard index != 0 else { return }
     let region = regions + (index - 1)
     // With the cycle model off, accesses are still counted but cost nothing extra.

@@ -251,6 +251,7 @@ public final class Machine {
             regionStates[i].waitStates = UInt32(region.waitStates)
             regionStates[i].accessEnergyFJ = UInt64(((options.costTable?.memory[region.kind] ?? 0) * 1000).rounded())
             regionStates[i].cachedReads = board.instructionCache != nil && (region.kind == .flash || region.kind == .rom)
+            regionStates[i].chargesInOrder = regionStates[i].cachedReads || !region.kind.isMemory
             if region.kind.isWritable, region.kind.isMemory,
                let w = (0..<windowCount).first(where: { codeWindows[$0].base == region.base }) {
                 regionStates[i].window = Int32(w)
@@ -381,7 +382,7 @@ public final class Machine {
 
     /// Ranges already covered by a per-block stepping hook (sorted, inclusive).
     private var steppedRanges: [(UInt32, UInt32)] = []
-    private let maxSteppedRanges = 4096
+    private let maxSteppedRanges = 64
 
     /// Puts a per-instruction hook over the parts of the block no stepping hook covers yet
     /// (a hook per piece, so no instruction is hooked twice) and drops its translation.
@@ -421,7 +422,13 @@ public final class Machine {
         }
         hot.pointee.blockMode = toBlocks
         hot.pointee.modeSwitches &+= 1
-        return mcusim_flush_translations(uc) == UC_ERR_OK
+        // Drop the translations of the code windows only: a full flush (uc_ctl_flush_tlb)
+        // resets Unicorn 2.0.1's whole code buffer with a memset, about 2.5 s per call here.
+        for i in 0..<hot.pointee.windowCount {
+            let w = codeWindows[i]
+            guard mcusim_remove_cache(uc, UInt64(w.base), UInt64(w.base) + UInt64(w.size)) == UC_ERR_OK else { return false }
+        }
+        return true
     }
 
     /// Boot as the hardware does when the boot address holds a plausible vector table:

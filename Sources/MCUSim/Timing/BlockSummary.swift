@@ -61,7 +61,8 @@ struct BlockSummary {
 
 /// Data-access callbacks Unicorn makes for one instruction (checked on this version, see
 /// docs/performance.md): LDRD/STRD as two words, LDM/STM/PUSH/POP one per register,
-/// VLDR/VSTR one (of 8 bytes for a double), TBB/TBH one. Nil when it cannot be known ahead.
+/// VLDR/VSTR one (of 8 bytes for a double), VLDM/VSTM/VPUSH/VPOP one per S register or one
+/// of 8 bytes per D register, TBB/TBH one. Nil when it cannot be known ahead.
 func expectedCallbacks(_ slot: UnsafeMutablePointer<DecodedInstruction>) -> Int? {
     let flags = slot.pointee.flags.rawValue
     guard flags & (DecodeFlags.load.rawValue | DecodeFlags.store.rawValue) != 0 else {
@@ -71,8 +72,9 @@ func expectedCallbacks(_ slot: UnsafeMutablePointer<DecodedInstruction>) -> Int?
     case .load?, .store?: return slot.pointee.width == 8 ? 2 : 1
     case .fpLoad?, .fpStore?: return 1
     case .loadMultiple?, .storeMultiple?: return Int(slot.pointee.regCount)
+    case .fpLoadMultiple?: return slot.pointee.width == 8 ? Int(slot.pointee.regCount) / 2 : Int(slot.pointee.regCount)
     case .tableBranch?: return 1
-    default: return nil  // VLDM/VSTM (word or doubleword callbacks), unknown forms
+    default: return nil  // unknown forms
     }
 }
 

@@ -266,7 +266,8 @@ final class InstructionDecoder {
             let listed = (f.id == id(ARM_INS_VPOP) || f.id == id(ARM_INS_VPUSH)) ? regList : regList &- 1
             let words = f.uses_double ? listed &* 2 : listed
             d.regCount = words
-            d.width = 4
+            // Unicorn reports one 8-byte access per D register, one 4-byte access per S register.
+            d.width = f.uses_double ? 8 : 4
             cost = t.fpMultipleBase &+ words
         case id(ARM_INS_VMOV), id(ARM_INS_VMRS), id(ARM_INS_VMSR):
             cls = .fpMove
