@@ -14,10 +14,12 @@ struct BenchCommand: ParsableCommand {
         (its 360 test images) and CNN (90 of them), and the MLPerf Tiny KWS DS-CNN (when \
         ../shared/fixtures is there) \
         with arm-none-eabi-gcc, runs \
-        each with no hooks (bare Unicorn), with the cycle model only, with full accounting, and \
-        with full accounting plus a Chrome trace, and prints simulated MIPS: instructions of the \
+        each with no hooks (bare Unicorn), with the cycle model only, with full accounting, \
+        with full accounting plus a Chrome trace, and with full accounting charged per \
+        translation block (--block-charging), and prints simulated MIPS: instructions of the \
         full run divided by host wall-clock seconds of each run. Each configuration's firmware \
-        output must be identical; a mismatch fails the command.
+        output must be identical; a mismatch fails the command. To profile one workload: \
+        mcusim bench --workload kws-ds-cnn --keep DIR, then perf record mcusim run DIR/kws-ds-cnn.elf.
         """
     )
 
