@@ -121,7 +121,7 @@ func chargeSteps(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePointer<
     var next = s.pointee.blockNextLineFetch
     while next < b.pointee.lineFetchCount && Int(b.pointee.lineFetches[next].step) < end {
         let fetch = b.pointee.lineFetches[next]
-        let stall = lineFetchStall(s, word: fetch.word, window: window)
+        let stall = cachedFetchStall(s, word: fetch.word, window: window)
         if stall != 0 {
             s.pointee.cycles &+= stall
             b.pointee.steps[Int(fetch.step)].slot.pointee.stallCycles &+= stall
@@ -130,23 +130,6 @@ func chargeSteps(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePointer<
     }
     s.pointee.blockNextLineFetch = next
     s.pointee.blockCharged = end
-}
-
-/// A fetch word that starts a new line of a cached code memory (counted already).
-@inline(__always)
-func lineFetchStall(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
-    guard let cache = s.pointee.cache else { return 0 }
-    let line = word >> s.pointee.cacheLineWordShift
-    if line == s.pointee.lastCacheLine { return 0 }
-    s.pointee.lastCacheLine = line
-    if cache.pointee.access(word << s.pointee.fetchShift) { return 0 }
-    window.pointee.fetchMisses &+= 1
-    let stall = UInt64(window.pointee.fetchWaitStates)
-    if stall != 0 {
-        s.pointee.fetchStallCycles &+= stall
-        s.pointee.cpiExtra &+= stall
-    }
-    return stall
 }
 
 /// Moves the per-block execution counts into the decoded entries, where the reports, the

@@ -194,13 +194,7 @@ func accountSkippedITInstructions(_ s: UnsafeMutablePointer<HotState>, address: 
 @inline(__always)
 func fetchWord(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
     window.pointee.fetches &+= 1
-    if window.pointee.fetchCached, let cache = s.pointee.cache {
-        let line = word >> s.pointee.cacheLineWordShift
-        if line == s.pointee.lastCacheLine { return 0 }
-        s.pointee.lastCacheLine = line
-        if cache.pointee.access(word << s.pointee.fetchShift) { return 0 }
-        window.pointee.fetchMisses &+= 1
-    }
+    if window.pointee.fetchCached, s.pointee.cache != nil { return cachedFetchStall(s, word: word, window: window) }
     let stall = UInt64(window.pointee.fetchWaitStates)
     if stall != 0 {
         s.pointee.fetchStallCycles &+= stall
@@ -208,6 +202,25 @@ func fetchWord(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: Unsafe
     }
     return stall
 }
+
+/// A fetch word of a cached code memory (already counted): a repeat of the last line is a hit
+/// without a lookup; a miss costs the memory's wait states.
+@inline(__always)
+func cachedFetchStall(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
+    guard let cache = s.pointee.cache else { return 0 }
+    let line = word >> s.pointee.cacheLineWordShift
+    if line == s.pointee.lastCacheLine { return 0 }
+    s.pointee.lastCacheLine = line
+    if cache.pointee.access(word << s.pointee.fetchShift) { return 0 }
+    window.pointee.fetchMisses &+= 1
+    let stall = UInt64(window.pointee.fetchWaitStates)
+    if stall != 0 {
+        s.pointee.fetchStallCycles &+= stall
+        s.pointee.cpiExtra &+= stall
+    }
+    return stall
+}
+
 
 /// Cortex-M7 dual issue, approximated: two adjacent eligible instructions with no
 /// dependency share a cycle unless both use the same single unit (memory, multiplier, FPU).
