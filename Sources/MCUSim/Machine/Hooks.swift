@@ -81,6 +81,7 @@ func decodeCold(_ s: UnsafeMutablePointer<HotState>, window: CodeWindow, address
     context.decoder.decode(bytes: window.host + offset, available: Int(window.size) - offset, address: address) { a, entry in
         let o = a &- window.base
         guard o < window.size else { return }
+        window.codePages[Int(o >> 12)] = 1
         let slot = window.decoded + Int(o >> 1)
         if slot.pointee.flags.rawValue != 0 {
             foldBlockCounts(context.summaries)
@@ -123,7 +124,7 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
         default: region.pointee.writesByWidth.3 &+= 1
         }
         if region.pointee.window >= 0, let windows = s.pointee.windows {
-            invalidateDecoded(s, windows[Int(region.pointee.window)], address: address, size: UInt32(size))
+            invalidateDecoded(s, windows + Int(region.pointee.window), address: address, size: UInt32(size))
         }
         // High-water marks between the heap base (`end`) and the initial SP: a store at or
         // above SP is stack, below it heap. SP is read only for stores in the gap between the
@@ -179,12 +180,14 @@ func classifyStackOrHeap(_ s: UnsafeMutablePointer<HotState>, _ uc: OpaquePointe
 /// 32-bit instruction that may start two bytes before it). Their counters move to the
 /// machine's retired totals first, so profiles stay complete.
 @inline(__always)
-func invalidateDecoded(_ s: UnsafeMutablePointer<HotState>, _ w: CodeWindow, address: UInt32, size: UInt32) {
-    let offset = address &- w.base
-    guard offset < w.size else { return }
+func invalidateDecoded(_ s: UnsafeMutablePointer<HotState>, _ w: UnsafeMutablePointer<CodeWindow>, address: UInt32, size: UInt32) {
+    let offset = address &- w.pointee.base
+    guard offset < w.pointee.size else { return }
     var o = offset >= 2 ? offset - 2 : 0
-    while o < offset &+ size, o < w.size {
-        let slot = w.decoded + Int(o >> 1)
+    let end = offset &+ size
+    guard w.pointee.codePages[Int(o >> 12)] | w.pointee.codePages[Int((end &- 1) >> 12)] != 0 else { return }
+    while o < end, o < w.pointee.size {
+        let slot = w.pointee.decoded + Int(o >> 1)
         if slot.pointee.flags.rawValue != 0 { retireDecoded(s, slot) }
         o &+= 2
     }

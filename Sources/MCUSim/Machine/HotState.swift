@@ -6,6 +6,9 @@ struct CodeWindow {
     var host: UnsafeMutablePointer<UInt8>
     /// One entry per halfword of the window; zeroed (invalid) until first executed.
     var decoded: UnsafeMutablePointer<DecodedInstruction>
+    /// One byte per 4 KiB page of the window: non-zero once code there was decoded, so that a
+    /// store to a page that never held code skips the decode table.
+    var codePages: UnsafeMutablePointer<UInt8>
     /// Extra cycles for an instruction fetch that misses (flash wait states); 0 for SRAM.
     var fetchWaitStates: UInt32
     /// Fetches go through the board's instruction cache.

@@ -61,6 +61,7 @@ public final class Machine {
     let context: MachineContext
     private var buffers: [(region: MemoryRegion, host: UnsafeMutableRawPointer, mappedSize: Int)] = []
     private var decodeTables: [UnsafeMutablePointer<DecodedInstruction>] = []
+    private var codePageMaps: [UnsafeMutablePointer<UInt8>] = []
     private let pageMap: UnsafeMutablePointer<UInt8>
     let regionStates: UnsafeMutablePointer<RegionState>
     public let timing: CoreTiming
@@ -172,6 +173,8 @@ public final class Machine {
         buffers.removeAll()
         for t in decodeTables { free(t) }
         decodeTables.removeAll()
+        for p in codePageMaps { free(p) }
+        codePageMaps.removeAll()
         if let cache = hot.pointee.cache {
             cache.pointee.release()
             cache.deinitialize(count: 1)
@@ -239,9 +242,15 @@ public final class Machine {
             }
             let decoded = table.bindMemory(to: DecodedInstruction.self, capacity: mapped / 2)
             decodeTables.append(decoded)
+            guard let pages = calloc((mapped >> 12) + 2, 1) else {
+                throw SimulatorError.engine("out of memory for the code page map of \(region.name)")
+            }
+            let codePages = pages.bindMemory(to: UInt8.self, capacity: (mapped >> 12) + 2)
+            codePageMaps.append(codePages)
             let cached = board.instructionCache != nil && (region.kind == .flash || region.kind == .rom)
             codeWindows[windowCount] = CodeWindow(base: region.base, size: UInt32(min(mapped, Int(UInt32.max))),
                                                   host: host.assumingMemoryBound(to: UInt8.self), decoded: decoded,
+                                                  codePages: codePages,
                                                   fetchWaitStates: UInt32(region.waitStates), fetchCached: cached,
                                                   region: board.regions.firstIndex(of: region) ?? 0,
                                                   fetches: 0, fetchMisses: 0)
