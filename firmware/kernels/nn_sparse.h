@@ -79,10 +79,11 @@ void conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output,
  *          `bias` is folded as above (padding taps read the zero point). */
 enum { NN_SPARSE_DW_TAPS = 16 };
 
-int nn_sparse_depthwise_scratch_words(const nn_sparse_t *w);
+/* Scratch in int32 words: one channel's input plane inside a border of zero points (every
+ * window of the output), and a word per tap. */
+int nn_sparse_depthwise_scratch_words(const nn_geom_t *geom);
 
-/* NHWC depthwise convolution with in_c == out_c == w->rows; scratch holds
- * nn_sparse_depthwise_scratch_words(w) words. */
+/* NHWC depthwise convolution with in_c == out_c == w->rows, one channel at a time. */
 void depthwise_conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output, const nn_geom_t *geom,
                                 const nn_act_t *act, const nn_quant_t *quant, int32_t *scratch);
 

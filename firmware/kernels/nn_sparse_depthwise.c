@@ -1,195 +1,248 @@
-/* Sparse depthwise convolution, depth multiplier 1 (nn_sparse.h, NN_SPARSE_DW_TAPS): each
- * channel's filter is the list of its kept taps, so a channel costs its few taps and one
- * requantization, and a channel without taps costs one copied byte per pixel.
+/* Sparse depthwise convolution, depth multiplier 1 (nn_sparse.h, NN_SPARSE_DW_TAPS).
  *
- * Per call, the layer is laid out in scratch as one stream the pixel loop walks front to back
- * (one pointer for the channel records, their taps and their requantization):
- *     per channel with taps: [channel | n << 16] [bias] n halfwords (tap | weight << 8),
- *     padded to a word, then four words of requantization parameters (below);
- * and per pixel the k_h * k_w tap pointers are computed once: the input pixel under each tap,
- * or a row of zero points for a tap in the padding. A padding tap then adds zero_point * w,
- * which the folded bias cancels exactly as it does for in-bounds taps:
- * sum w (x + offset) = sum w x + offset sum w. */
+ * One channel at a time over all output pixels: a channel's few kept taps, its weights and
+ * requantization parameters stay in registers for the whole plane, so an output costs its
+ * taps, one requantization and a byte store, and a channel without taps one byte store of its
+ * requantized bias. Four channels' input planes are first copied into scratch, interleaved
+ * (a word per pixel) inside a border of zero points wide enough for every window, so that the
+ * taps read them without bounds tests. A padding tap adds zero_point * w, which the folded
+ * bias cancels exactly as it does for in-bounds taps: sum w (x + offset) = sum w x +
+ * offset sum w. */
 #include "nn_internal.h"
 #include "nn_sparse.h"
 
-/* Words of a channel's stream record besides its taps: header, bias, four parameters. */
-enum { DW_RECORD_WORDS = 6 };
+/* The plane's size: every window of the output, from (-pad_top, -pad_left). */
+static inline int plane_h(const nn_geom_t *g) { return (g->out_h - 1) * g->stride_h + g->k_h; }
+static inline int plane_w(const nn_geom_t *g) { return (g->out_w - 1) * g->stride_w + g->k_w; }
 
-static inline int words_of(int bytes) { return (bytes + 3) / 4; }
+/* Scratch: four interleaved planes (a word per plane pixel), then each tap number's byte
+ * offset in them (k_h * k_w words). */
+int nn_sparse_depthwise_scratch_words(const nn_geom_t *g) { return plane_h(g) * plane_w(g) + g->k_h * g->k_w; }
 
-/* Scratch: tap pointers, the zero-point row, the outputs of the channels without taps
- * (requantized bias, the same at every pixel), and the stream. */
-int nn_sparse_depthwise_scratch_words(const nn_sparse_t *w) {
-    int words = w->cols + 2 * words_of(w->rows);
-    for (int c = 0; c < w->rows; c++) {
-        if (w->row_count[c]) words += DW_RECORD_WORDS + words_of(2 * w->row_count[c]);
+/* How a channel walks its output: `inner` outputs along the longer of the two axes (so that
+ * the loop set-up is paid over the most outputs), `outer` times. Steps in bytes. */
+typedef struct {
+    int inner, outer;
+    int in_step, in_skip;   /* plane step per inner output; per outer, from the line's start */
+    int out_step, out_skip; /* the same in the output */
+} dw_walk_t;
+
+static dw_walk_t dw_walk(const nn_geom_t *g) {
+    const int C = g->out_c, Wp = plane_w(g);
+    dw_walk_t k;
+    if (g->out_w >= g->out_h) {
+        k = (dw_walk_t){g->out_w, g->out_h, 4 * g->stride_w, 4 * g->stride_h * Wp, C, g->out_w * C};
+    } else {
+        k = (dw_walk_t){g->out_h, g->out_w, 4 * g->stride_h * Wp, 4 * g->stride_w, g->out_w * C, C};
     }
-    return words;
+    return k;
 }
 
-/* Builds the stream; returns its end. The four parameter words are, when *fast (DSP cores,
- * every channel proven in range): mult, left + 1, round = 2^r + (output_offset << (r + 1)),
- * r + 1, for nn_requant_out's fast path folded as
- *     v = (2h + round - (h < 0)) >> (r + 1),  h = SMMULR(acc << (left + 1), mult)
- * (adding output_offset x 2^(r+1) before the shift adds output_offset after it). Otherwise
- * mult, shift, 0, 0 for nn_requant_out. A channel is in range when |acc| <= |bias| + 128 sum
- * |w| (raw int8 inputs) keeps acc << left under 2^29 (nn_requant_out's fast-path test) and
- * the folded sum cannot overflow. */
-static int32_t *dw_prepare(const nn_sparse_t *w, const nn_act_t *act, const nn_quant_t *q, int32_t *stream,
-                           int8_t *empty_out, int *fast, int *any_empty) {
-    const int8_t *v = w->values;
-    const uint8_t *tap = (const uint8_t *)w->index;
-    const int32_t oo = act->output_offset;
-    int32_t *s = stream;
+/* Channels c..c+3 of the input into the planes' in-bounds part (the border keeps its zero
+ * points); `lanes` < 4 for the last channels. */
+static void dw_gather(const int8_t *input, const nn_geom_t *g, int c, int lanes, int32_t *plane) {
+    const int C = g->in_c, Wp = plane_w(g);
+    const int y0 = g->pad_top > 0 ? g->pad_top : 0, x0 = g->pad_left > 0 ? g->pad_left : 0;
+    const int y1 = g->in_h + g->pad_top < plane_h(g) ? g->in_h + g->pad_top : plane_h(g);
+    const int x1 = g->in_w + g->pad_left < plane_w(g) ? g->in_w + g->pad_left : plane_w(g);
+    const int n = x1 - x0;
+    for (int y = y0; y < y1; y++) {
+        const int8_t *s = input + ((y - g->pad_top) * g->in_w + x0 - g->pad_left) * C + c;
+        int32_t *d = plane + y * Wp + x0;
 #if defined(__ARM_FEATURE_DSP)
-    *fast = 1;
-#else
-    *fast = 0;
-#endif
-    *any_empty = 0;
-    for (int c = 0; c < w->rows; c++) {
-        const int qi = q->per_channel ? c : 0;
-        const int32_t bias = w->bias[c], m = q->multiplier[qi], shift = q->shift[qi];
-        const int n = w->row_count[c];
-        empty_out[c] = (int8_t)nn_requant_out(bias, m, shift, oo, act->act_min, act->act_max);
-        if (n == 0) {
-            *any_empty = 1;
+        if (lanes == 4) { /* unaligned word loads are fine on these cores */
+            int k = n;
+            for (; k >= 2; k -= 2, s += 2 * C, d += 2) {
+                const int32_t a = nn_read32(s), b = nn_read32(s + C);
+                d[0] = a;
+                d[1] = b;
+            }
+            if (k) *d = nn_read32(s);
             continue;
         }
-        *s++ = c | n << 16;
-        *s++ = bias;
-        int64_t bound = bias < 0 ? -(int64_t)bias : bias;
-        uint16_t *e = (uint16_t *)(void *)s;
-        for (int k = 0; k < n; k++, v++, tap++) {
-            e[k] = (uint16_t)(*tap | (uint8_t)*v << 8);
-            bound += 128 * (*v < 0 ? -*v : *v);
-        }
-        s += words_of(2 * n);
-        const int32_t left = shift > 0 ? shift : 0, r = left - shift;
-        int64_t h = left < 31 ? (bound << left) + 1 : INT64_MAX;
-        int64_t folded = 2 * h + ((int64_t)1 << (r < 40 ? r : 40)) + (int64_t)(oo < 0 ? -oo : oo) * ((int64_t)2 << (r < 40 ? r : 40));
-        if (r >= 30 || left >= 30 || (bound << (left < 30 ? left : 30)) >= (1LL << 29) || folded >= (1LL << 31)) *fast = 0;
-        s[0] = m;
-        s[1] = *fast ? left + 1 : shift;
-        s[2] = *fast ? (int32_t)((1u << r) + ((uint32_t)oo << (r + 1))) : 0;
-        s[3] = r + 1;
-        s += 4;
-    }
-    return s;
-}
-
-/* The tap pointers of output pixel (oy, ox). */
-static inline void dw_tap_pointers(const int8_t *input, const nn_geom_t *g, int oy, int ox, const int8_t *zero_row,
-                                   const int8_t **taps) {
-    const int C = g->in_c;
-    const int y0 = oy * g->stride_h - g->pad_top, x0 = ox * g->stride_w - g->pad_left;
-    for (int ky = 0; ky < g->k_h; ky++) {
-        const int y = y0 + ky;
-        const int row_in = y >= 0 && y < g->in_h;
-        const int8_t *row = input + y * g->in_w * C;
-        for (int kx = 0; kx < g->k_w; kx++) {
-            const int x = x0 + kx;
-            *taps++ = row_in && x >= 0 && x < g->in_w ? row + x * C : zero_row;
+#endif
+        for (int k = 0; k < n; k++, s += C, d++) {
+            int8_t *lane = (int8_t *)d;
+            for (int j = 0; j < lanes; j++) lane[j] = s[j];
         }
     }
 }
 
-/* The outputs of the channels without taps, as words when the pixel is word-aligned. */
-static inline void dw_copy_empty(int8_t *out, const int8_t *empty_out, int C) {
-    if ((((uintptr_t)out | (uintptr_t)C) & 3) == 0) {
-        const int32_t *s = (const int32_t *)(const void *)empty_out;
-        int32_t *d = (int32_t *)(void *)out;
-        for (int i = C / 4; i > 0; i--) *d++ = *s++;
-    } else {
-        for (int i = 0; i < C; i++) out[i] = empty_out[i];
+/* A channel's output is the same at every pixel (no kept taps). */
+static void dw_fill(int8_t *o, int C, int pixels, int8_t v) {
+    for (; pixels >= 4; pixels -= 4, o += 4 * C) {
+        o[0] = v;
+        o[C] = v;
+        o[2 * C] = v;
+        o[3 * C] = v;
     }
+    for (; pixels > 0; pixels--, o += C) *o = v;
 }
 
-/* One pixel's channels with taps, any core: nn_requant_out with the stored mult and shift. */
-static void dw_channels(const int32_t *s, const int32_t *end, const int8_t *const *taps, int8_t *out, const nn_act_t *act) {
-    while (s < end) {
-        const int c = s[0] & 0xFFFF, n = (int)((uint32_t)s[0] >> 16);
-        int32_t acc = s[1];
-        const uint16_t *e = (const uint16_t *)(const void *)(s + 2);
-        for (int k = 0; k < n; k++) acc += (int8_t)(e[k] >> 8) * taps[e[k] & 0xFF][c];
-        s += 2 + words_of(2 * n);
-        out[c] = (int8_t)nn_requant_out(acc, s[0], s[1], act->output_offset, act->act_min, act->act_max);
-        s += 4;
+/* One channel's kept taps: tap numbers, weights, and each tap number's byte offset in the
+ * interleaved planes. */
+typedef struct {
+    int n;
+    const uint8_t *tap;
+    const int8_t *w;
+    const int32_t *offset;
+} dw_taps_t;
+
+static inline int32_t dw_dot(const int8_t *p, const dw_taps_t *t) {
+    int32_t acc = 0;
+    for (int k = 0; k < t->n; k++) acc += t->w[k] * p[t->offset[t->tap[k]]];
+    return acc;
+}
+
+/* Any channel, any core: nn_requant_out per output. `p` is the channel's lane of the planes. */
+static void dw_channel_general(const int8_t *p, const dw_walk_t *k, const dw_taps_t *t, int32_t bias, int32_t m,
+                               int32_t shift, const nn_act_t *act, int8_t *o) {
+    for (int i = k->outer; i > 0; i--, p += k->in_skip, o += k->out_skip) {
+        const int8_t *q = p;
+        int8_t *u = o;
+        for (int j = k->inner; j > 0; j--, q += k->in_step, u += k->out_step) {
+            *u = (int8_t)nn_requant_out(bias + dw_dot(q, t), m, shift, act->output_offset, act->act_min, act->act_max);
+        }
     }
 }
 
 #if defined(__ARM_FEATURE_DSP)
-/* The same with the folded fast-path requantization, in assembly (GCC 12 spills the loop; the
- * five temporaries are reused: n holds mult, e left + 1 and then round, wv r + 1). Per tap
- * LDRH, SXTB, UXTB, the tap pointer, the input byte, MLA; per channel LDRD of header and
- * bias, two LDRD of parameters, five instructions of requantization, the clamp (SSAT, then
- * [lo, hi]) and a byte store. */
-static __attribute__((noinline)) void dw_channels_fast(const int32_t *s, const int32_t *end, const int8_t *const *taps,
-                                                       int8_t *out, int32_t lo, int32_t hi) {
-    int32_t c, n, acc, e, wv;
-    __asm__ volatile(
-        "1:\n\t"
-        "ldrd    %[n], %[acc], [%[s]], #8\n\t"   /* header, bias */
-        "uxth    %[c], %[n]\n\t"
-        "lsrs    %[n], %[n], #16\n\t"
-        "2:\n\t"
-        "ldrh    %[e], [%[s]], #2\n\t"
-        "sxtb    %[wv], %[e], ror #8\n\t"
-        "uxtb    %[e], %[e]\n\t"
-        "ldr     %[e], [%[taps], %[e], lsl #2]\n\t"
-        "ldrsb   %[e], [%[e], %[c]]\n\t"
-        "subs    %[n], %[n], #1\n\t"
-        "mla     %[acc], %[wv], %[e], %[acc]\n\t"
-        "bne     2b\n\t"
-        "adds    %[s], %[s], #3\n\t"               /* to the next word */
-        "bic     %[s], %[s], #3\n\t"
-        "ldrd    %[n], %[e], [%[s]], #8\n\t"     /* mult, left + 1 */
-        "lsl     %[acc], %[acc], %[e]\n\t"
-        "ldrd    %[e], %[wv], [%[s]], #8\n\t"    /* round, r + 1 */
-        "smmulr  %[acc], %[acc], %[n]\n\t"
-        "add     %[e], %[e], %[acc], lsl #1\n\t"
-        "add     %[e], %[e], %[acc], asr #31\n\t"
-        "asr     %[e], %[e], %[wv]\n\t"
-        "ssat    %[e], #8, %[e]\n\t"
-        "cmp     %[e], %[lo]\n\t"
-        "it      lt\n\t"
-        "movlt   %[e], %[lo]\n\t"
-        "cmp     %[e], %[hi]\n\t"
-        "it      gt\n\t"
-        "movgt   %[e], %[hi]\n\t"
-        "strb    %[e], [%[out], %[c]]\n\t"
-        "cmp     %[s], %[end]\n\t"
-        "blo     1b\n\t"
-        : [s] "+&r"(s), [c] "=&r"(c), [n] "=&r"(n), [acc] "=&r"(acc), [e] "=&r"(e), [wv] "=&r"(wv)
-        : [end] "r"(end), [taps] "r"(taps), [out] "r"(out), [lo] "r"(lo), [hi] "r"(hi)
-        : "cc", "memory");
+/* The requantization parameters of a channel on the fast path (see dw_fast). */
+typedef struct {
+    int32_t bias2;     /* 2 x bias: the accumulator is doubled, as nn_requant_out's SMMULR(2x, m) */
+    int32_t m, round;  /* round = 2^r + output_offset x 2^(r+1) */
+    int32_t rsh;       /* r + 1 */
+} dw_fast_t;
+
+/* One output line of a channel with one or two taps (most channels of a pruned layer) and
+ * the clamp the int8 range, in assembly (GCC 12 spills the loop-invariant registers; three
+ * taps would need 15): the doubled weights are the int16 lanes of w01 for SMLABB / SMLATB,
+ * o1 the byte offset of tap 2 from tap 1 (p points at tap 1). Per output: the taps' loads,
+ * as many SMLAxy, SMMULR, the rounding shift (two ADD, ASR), SSAT, a byte store, two pointer
+ * steps and the loop branch: 15 cycles with one tap, 17 with two. */
+#define DW_ASM_TAIL                                                                           \
+    "smmulr  %[x], %[x], %[m]\n\t"                                                           \
+    "add     %[v], %[rnd], %[x], lsl #1\n\t"                                                 \
+    "add     %[v], %[v], %[x], asr #31\n\t"                                                  \
+    "asr     %[v], %[v], %[rsh]\n\t"                                                         \
+    "ssat    %[v], #8, %[v]\n\t"                                                             \
+    "strb    %[v], [%[o]]\n\t"                                                               \
+    "add     %[o], %[o], %[os]\n\t"                                                          \
+    "cmp     %[o], %[end]\n\t"                                                               \
+    "bne     1b\n\t"
+
+static void dw_line_fast(const int8_t *p, int8_t *o, const int8_t *end_, int ps, int os, int n, int32_t w01, int32_t o1,
+                         const dw_fast_t *f) {
+    int32_t x, v, y;
+    const int8_t *end = end_;
+    const int32_t bias2 = f->bias2, m = f->m, rnd = f->round, rsh = f->rsh;
+    if (n == 1) {
+        __asm__ volatile("1:\n\t"
+                         "ldrsb   %[x], [%[p]]\n\t"
+                         "add     %[p], %[p], %[ps]\n\t"
+                         "smlabb  %[x], %[w01], %[x], %[b]\n\t" DW_ASM_TAIL
+                         : [p] "+&r"(p), [o] "+&r"(o), [x] "=&r"(x), [v] "=&r"(v)
+                         : [end] "r"(end), [ps] "r"(ps), [os] "r"(os), [w01] "r"(w01), [b] "r"(bias2), [m] "r"(m),
+                           [rnd] "r"(rnd), [rsh] "r"(rsh)
+                         : "cc", "memory");
+    } else {
+        __asm__ volatile("1:\n\t"
+                         "ldrsb   %[x], [%[p]]\n\t"
+                         "ldrsb   %[y], [%[p], %[o1]]\n\t"
+                         "add     %[p], %[p], %[ps]\n\t"
+                         "smlabb  %[x], %[w01], %[x], %[b]\n\t"
+                         "smlatb  %[x], %[w01], %[y], %[x]\n\t" DW_ASM_TAIL
+                         : [p] "+&r"(p), [o] "+&r"(o), [x] "=&r"(x), [v] "=&r"(v), [y] "=&r"(y)
+                         : [end] "r"(end), [ps] "r"(ps), [os] "r"(os), [w01] "r"(w01), [o1] "r"(o1), [b] "r"(bias2),
+                           [m] "r"(m), [rnd] "r"(rnd), [rsh] "r"(rsh)
+                         : "cc", "memory");
+    }
+}
+#undef DW_ASM_TAIL
+
+/* nn_requant_out's fast path, folded: h = SMMULR(2 acc, m), v = (2h + round - (h < 0)) >> rsh. */
+static inline int8_t dw_requant_fast(int32_t acc2, const dw_fast_t *f, int32_t lo, int32_t hi) {
+    int32_t h;
+    __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(acc2), "r"(f->m));
+    int32_t v = (h * 2 + f->round + (h >> 31)) >> f->rsh;
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+/* A channel whose accumulator provably stays in nn_requant_out's fast range (dw_fast_params):
+ * one or two taps in assembly when the clamp is the int8 range, otherwise in C. */
+static void dw_channel_fast(const int8_t *p, const dw_walk_t *k, const dw_taps_t *t, const dw_fast_t *f, int32_t lo,
+                            int32_t hi, int8_t *o) {
+    if (t->n <= 2 && lo == -128 && hi == 127) {
+        const int32_t o0 = t->offset[t->tap[0]], o1 = t->n > 1 ? t->offset[t->tap[1]] - o0 : 0;
+        const int32_t w01 = (int32_t)((uint16_t)(2 * t->w[0]) | (t->n > 1 ? (uint32_t)(2 * t->w[1]) << 16 : 0));
+        p += o0;
+        for (int i = k->outer; i > 0; i--, p += k->in_skip, o += k->out_skip) {
+            dw_line_fast(p, o, o + k->inner * k->out_step, k->in_step, k->out_step, t->n, w01, o1, f);
+        }
+        return;
+    }
+    for (int i = k->outer; i > 0; i--, p += k->in_skip, o += k->out_skip) {
+        const int8_t *q = p;
+        int8_t *u = o;
+        for (int j = k->inner; j > 0; j--, q += k->in_step, u += k->out_step) {
+            *u = dw_requant_fast(f->bias2 + 2 * dw_dot(q, t), f, lo, hi);
+        }
+    }
+}
+
+/* Whether the channel can take the fast path, and its parameters. The fast path holds when
+ * acc << left, left = max(shift, 0), stays under 2^29 (nn_requant_out's own test, here for the
+ * largest |acc| the weights allow: inputs are raw int8) with left = 0 (the doubled accumulator
+ * is then 2x), and 2h + round cannot overflow (|2h| <= 2^30 + 2, |round| < 2^21 + 2^29 for
+ * r < 22). */
+static int dw_fast_params(const dw_taps_t *t, int32_t bias, int32_t m, int32_t shift, int32_t out_off, dw_fast_t *f) {
+    int64_t bound = bias < 0 ? -(int64_t)bias : bias;
+    for (int k = 0; k < t->n; k++) bound += 128 * (t->w[k] < 0 ? -t->w[k] : t->w[k]);
+    const int32_t r = -shift;
+    if (shift > 0 || r >= 22 || bound >= (1LL << 29)) return 0;
+    f->bias2 = 2 * bias;
+    f->m = m;
+    f->round = (int32_t)((1u << r) + ((uint32_t)out_off << (r + 1)));
+    f->rsh = r + 1;
+    return 1;
 }
 #endif
 
 void depthwise_conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output, const nn_geom_t *g,
-                                const nn_act_t *act, const nn_quant_t *quant, int32_t *scratch) {
-    const int C = w->rows;
-    const int8_t **taps = (const int8_t **)(void *)scratch;
-    int8_t *zero_row = (int8_t *)(scratch + w->cols);
-    int8_t *empty_out = (int8_t *)(scratch + w->cols + words_of(C));
-    int32_t *stream = scratch + w->cols + 2 * words_of(C);
-    for (int c = 0; c < C; c++) zero_row[c] = (int8_t)(-act->input_offset);
-    int fast, any_empty;
-    const int32_t *end = dw_prepare(w, act, quant, stream, empty_out, &fast, &any_empty);
-    for (int oy = 0; oy < g->out_h; oy++) {
-        for (int ox = 0; ox < g->out_w; ox++) {
-            int8_t *out = output + (oy * g->out_w + ox) * C;
-            if (any_empty) dw_copy_empty(out, empty_out, C);
-            if (end == stream) continue;
-            dw_tap_pointers(input, g, oy, ox, zero_row, taps);
-#if defined(__ARM_FEATURE_DSP)
-            if (fast) {
-                dw_channels_fast(stream, end, taps, out, act->act_min, act->act_max);
-                continue;
-            }
-#endif
-            dw_channels(stream, end, taps, out, act);
+                                const nn_act_t *act, const nn_quant_t *q, int32_t *scratch) {
+    int32_t *plane = scratch;
+    const int Wp = plane_w(g), plane_words = plane_h(g) * Wp;
+    int32_t *offset = scratch + plane_words;
+    for (int ky = 0; ky < g->k_h; ky++) {
+        for (int kx = 0; kx < g->k_w; kx++) offset[ky * g->k_w + kx] = 4 * (ky * Wp + kx);
+    }
+    const int C = w->rows, pixels = g->out_h * g->out_w;
+    const int32_t oo = act->output_offset, lo = act->act_min, hi = act->act_max;
+    const uint32_t zero_points = 0x01010101u * (uint8_t)(-act->input_offset);
+    for (int i = 0; i < plane_words; i++) plane[i] = (int32_t)zero_points;
+    const dw_walk_t walk = dw_walk(g);
+    dw_taps_t t = {0, (const uint8_t *)w->index, w->values, offset};
+    for (int c = 0; c < C; c++, t.tap += t.n, t.w += t.n) {
+        const int qi = q->per_channel ? c : 0;
+        const int32_t bias = w->bias[c], m = q->multiplier[qi], shift = q->shift[qi];
+        t.n = w->row_count[c];
+        if (t.n == 0) {
+            dw_fill(output + c, C, pixels, (int8_t)nn_requant_out(bias, m, shift, oo, lo, hi));
+            continue;
         }
+        /* The planes hold channels c & ~3 onwards; gathered at the group's first channel with taps. */
+        const int group = c & ~3;
+        int gathered = 0;
+        for (int j = group; j < c; j++) gathered |= w->row_count[j] != 0;
+        if (!gathered) dw_gather(input, g, group, C - group < 4 ? C - group : 4, plane);
+        const int8_t *p = (const int8_t *)plane + (c - group);
+#if defined(__ARM_FEATURE_DSP)
+        dw_fast_t f;
+        if (dw_fast_params(&t, bias, m, shift, oo, &f)) {
+            dw_channel_fast(p, &walk, &t, &f, lo, hi, output + c);
+            continue;
+        }
+#endif
+        dw_channel_general(p, &walk, &t, bias, m, shift, act, output + c);
     }
 }

@@ -81,7 +81,7 @@ enum SparseEmitter {
         constants += "\(weightStorage) uint16_t \(prefix)_rows[\(m.rowCount.count)] = {\n" + CArray.rows(m.rowCount.map { String($0) }) + "};\n"
         constants += "static const int32_t \(prefix)_bias[\(channels)] = { /* bias + input offset x filter sum */\n"
             + CArray.rows(layerData.foldedBias.map { String($0) }) + "};\n"
-        scratch = max(scratch, layerData.scratchWords)
+        scratch = max(scratch, SparseDepthwise.scratchWords(geometry: g))
         var body = LayerEmitter.requantization(prefix: prefix, input: inT, weights: w, output: out, activation: op.activation,
                                                inputOffset: -ModelRunner.zeroPoint(inT), constants: &constants)
         body += "    static const nn_sparse_t sw = { \(m.cFormat), \(m.rows), \(m.cols), 0, 0, \(prefix)_values, \(prefix)_taps, \(prefix)_rows, \(prefix)_bias };\n"

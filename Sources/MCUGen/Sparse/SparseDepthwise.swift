@@ -22,12 +22,11 @@ public struct SparseDepthwise: Sendable, Equatable {
         }
     }
 
-    /// int32 words of kernel scratch (nn_sparse_depthwise_scratch_words, mirrored): the tap
-    /// pointers, the zero-point row, the outputs of channels without taps, and per channel
-    /// with taps a record of six words plus its taps as halfwords.
-    public var scratchWords: Int {
-        let rows = matrix.rowCount.filter { $0 > 0 }.reduce(0) { $0 + 6 + (2 * Int($1) + 3) / 4 }
-        return matrix.cols + 2 * ((matrix.rows + 3) / 4) + rows
+    /// int32 words of kernel scratch (nn_sparse_depthwise_scratch_words, mirrored): four
+    /// channels' input planes, interleaved a word per pixel, with a border of zero points
+    /// covering every window of the output, and a word per tap.
+    public static func scratchWords(geometry g: KernelReference.Geometry) -> Int {
+        ((g.outH - 1) * g.strideH + g.kH) * ((g.outW - 1) * g.strideW + g.kW) + g.kH * g.kW
     }
 
     /// Host reference of depthwise_conv2d_sparse_s8: per pixel and channel, the stored taps in
