@@ -15,9 +15,12 @@
 static inline int plane_h(const nn_geom_t *g) { return (g->out_h - 1) * g->stride_h + g->k_h; }
 static inline int plane_w(const nn_geom_t *g) { return (g->out_w - 1) * g->stride_w + g->k_w; }
 
-/* Scratch: four interleaved planes (a word per plane pixel), then each tap number's byte
- * offset in them (k_h * k_w words). */
-int nn_sparse_depthwise_scratch_words(const nn_geom_t *g) { return plane_h(g) * plane_w(g) + g->k_h * g->k_w; }
+/* Scratch: four interleaved planes (a word per plane pixel), each tap number's byte offset in
+ * them (a word per tap), a channel's dw_fast_t (5 words and 2 per tap), and the outputs of the
+ * channels without taps (a byte per channel). */
+int nn_sparse_depthwise_scratch_words(const nn_geom_t *g) {
+    return plane_h(g) * plane_w(g) + 3 * g->k_h * g->k_w + 5 + (g->out_c + 3) / 4;
+}
 
 /* How a channel walks its output: `inner` outputs along the longer of the two axes (so that
  * the loop set-up is paid over the most outputs), `outer` times. Steps in bytes. */
@@ -40,28 +43,25 @@ static dw_walk_t dw_walk(const nn_geom_t *g) {
 
 /* Channels c..c+3 of the input into the planes' in-bounds part (the border keeps its zero
  * points); `lanes` < 4 for the last channels. */
-static void dw_gather(const int8_t *input, const nn_geom_t *g, int c, int lanes, int32_t *plane) {
+static __attribute__((noinline)) void dw_gather(const int8_t *input, const nn_geom_t *g, int c, int lanes, int32_t *plane) {
     const int C = g->in_c, Wp = plane_w(g);
     const int y0 = g->pad_top > 0 ? g->pad_top : 0, x0 = g->pad_left > 0 ? g->pad_left : 0;
     const int y1 = g->in_h + g->pad_top < plane_h(g) ? g->in_h + g->pad_top : plane_h(g);
     const int x1 = g->in_w + g->pad_left < plane_w(g) ? g->in_w + g->pad_left : plane_w(g);
-    const int n = x1 - x0;
-    for (int y = y0; y < y1; y++) {
-        const int8_t *s = input + ((y - g->pad_top) * g->in_w + x0 - g->pad_left) * C + c;
-        int32_t *d = plane + y * Wp + x0;
+    const int n = x1 - x0, rows = y1 - y0, d_skip = Wp - n, s_skip = (g->in_w - n) * C;
+    const int8_t *s = input + ((y0 - g->pad_top) * g->in_w + x0 - g->pad_left) * C + c;
+    int32_t *d = plane + y0 * Wp + x0;
+    if (n <= 0 || rows <= 0) return;
 #if defined(__ARM_FEATURE_DSP)
-        if (lanes == 4) { /* unaligned word loads are fine on these cores */
-            int k = n;
-            for (; k >= 2; k -= 2, s += 2 * C, d += 2) {
-                const int32_t a = nn_read32(s), b = nn_read32(s + C);
-                d[0] = a;
-                d[1] = b;
-            }
-            if (k) *d = nn_read32(s);
-            continue;
+    if (lanes == 4) { /* unaligned word loads are fine on these cores */
+        for (int y = rows; y > 0; y--, d += d_skip, s += s_skip) {
+            for (int k = n; k > 0; k--, s += C) *d++ = nn_read32(s);
         }
+        return;
+    }
 #endif
-        for (int k = 0; k < n; k++, s += C, d++) {
+    for (int y = rows; y > 0; y--, d += d_skip, s += s_skip) {
+        for (int k = n; k > 0; k--, s += C, d++) {
             int8_t *lane = (int8_t *)d;
             for (int j = 0; j < lanes; j++) lane[j] = s[j];
         }
@@ -107,57 +107,97 @@ static void dw_channel_general(const int8_t *p, const dw_walk_t *k, const dw_tap
 }
 
 #if defined(__ARM_FEATURE_DSP)
-/* The requantization parameters of a channel on the fast path (see dw_fast). */
+/* A channel on the fast path (dw_fast_params), as the assembly reads it: the requantization
+ * parameters, then for taps past the first two their byte offset from the first tap and their
+ * doubled weight. Lives in scratch (up to 256 taps). */
 typedef struct {
     int32_t bias2;     /* 2 x bias: the accumulator is doubled, as nn_requant_out's SMMULR(2x, m) */
     int32_t m, round;  /* round = 2^r + output_offset x 2^(r+1) */
     int32_t rsh;       /* r + 1 */
+    int32_t more;      /* taps past the first two */
+    int32_t rest[];    /* (offset, 2 w) per further tap */
 } dw_fast_t;
 
-/* One output line of a channel with one or two taps (most channels of a pruned layer) and
- * the clamp the int8 range, in assembly (GCC 12 spills the loop-invariant registers; three
- * taps would need 15): the doubled weights are the int16 lanes of w01 for SMLABB / SMLATB,
- * o1 the byte offset of tap 2 from tap 1 (p points at tap 1). Per output: the taps' loads,
- * as many SMLAxy, SMMULR, the rounding shift (two ADD, ASR), SSAT, a byte store, two pointer
- * steps and the loop branch: 15 cycles with one tap, 17 with two. */
+/* One output line of a channel whose clamp is the int8 range, in assembly (GCC 12 spills the
+ * loop-invariant registers). p points at the first tap; its doubled weight and the second's
+ * are the int16 lanes of w01 (SMLABB / SMLATB), o1 the second tap's byte offset. Per output:
+ * the taps' loads, their multiply-accumulates, SMMULR, the rounding shift (two ADD, ASR),
+ * SSAT, a byte store, two pointer steps and the loop branch: 15 cycles with one tap, 17 with
+ * two. More taps (13 registers: the parameters are then read from f each output) add about
+ * 10 cycles per tap past the second, and 10 for the reloads. */
 #define DW_ASM_TAIL                                                                           \
-    "smmulr  %[x], %[x], %[m]\n\t"                                                           \
-    "add     %[v], %[rnd], %[x], lsl #1\n\t"                                                 \
-    "add     %[v], %[v], %[x], asr #31\n\t"                                                  \
-    "asr     %[v], %[v], %[rsh]\n\t"                                                         \
-    "ssat    %[v], #8, %[v]\n\t"                                                             \
-    "strb    %[v], [%[o]]\n\t"                                                               \
-    "add     %[o], %[o], %[os]\n\t"                                                          \
-    "cmp     %[o], %[end]\n\t"                                                               \
+    "asr     %[v], %[v], %[rsh]\n\t"                                                       \
+    "ssat    %[v], #8, %[v]\n\t"                                                           \
+    "strb    %[v], [%[o]]\n\t"                                                             \
+    "add     %[o], %[o], %[os]\n\t"                                                        \
+    "cmp     %[o], %[end]\n\t"                                                             \
     "bne     1b\n\t"
+#define DW_ASM_REQUANT                                                                        \
+    "smmulr  %[x], %[x], %[m]\n\t"                                                         \
+    "add     %[v], %[rnd], %[x], lsl #1\n\t"                                               \
+    "add     %[v], %[v], %[x], asr #31\n\t" DW_ASM_TAIL
 
-static void dw_line_fast(const int8_t *p, int8_t *o, const int8_t *end_, int ps, int os, int n, int32_t w01, int32_t o1,
+static __attribute__((noinline)) void dw_line_fast(const int8_t *p, int8_t *o, const int8_t *end_, int ps, int os, int n, int32_t w01, int32_t o1,
                          const dw_fast_t *f) {
     int32_t x, v, y;
     const int8_t *end = end_;
-    const int32_t bias2 = f->bias2, m = f->m, rnd = f->round, rsh = f->rsh;
     if (n == 1) {
+        const int32_t bias2 = f->bias2, m = f->m, rnd = f->round, rsh = f->rsh;
         __asm__ volatile("1:\n\t"
                          "ldrsb   %[x], [%[p]]\n\t"
                          "add     %[p], %[p], %[ps]\n\t"
-                         "smlabb  %[x], %[w01], %[x], %[b]\n\t" DW_ASM_TAIL
+                         "smlabb  %[x], %[w01], %[x], %[b]\n\t" DW_ASM_REQUANT
                          : [p] "+&r"(p), [o] "+&r"(o), [x] "=&r"(x), [v] "=&r"(v)
                          : [end] "r"(end), [ps] "r"(ps), [os] "r"(os), [w01] "r"(w01), [b] "r"(bias2), [m] "r"(m),
                            [rnd] "r"(rnd), [rsh] "r"(rsh)
                          : "cc", "memory");
-    } else {
+    } else if (n == 2) {
+        const int32_t bias2 = f->bias2, m = f->m, rnd = f->round, rsh = f->rsh;
         __asm__ volatile("1:\n\t"
                          "ldrsb   %[x], [%[p]]\n\t"
                          "ldrsb   %[y], [%[p], %[o1]]\n\t"
                          "add     %[p], %[p], %[ps]\n\t"
                          "smlabb  %[x], %[w01], %[x], %[b]\n\t"
-                         "smlatb  %[x], %[w01], %[y], %[x]\n\t" DW_ASM_TAIL
+                         "smlatb  %[x], %[w01], %[y], %[x]\n\t" DW_ASM_REQUANT
                          : [p] "+&r"(p), [o] "+&r"(o), [x] "=&r"(x), [v] "=&r"(v), [y] "=&r"(y)
                          : [end] "r"(end), [ps] "r"(ps), [os] "r"(os), [w01] "r"(w01), [o1] "r"(o1), [b] "r"(bias2),
                            [m] "r"(m), [rnd] "r"(rnd), [rsh] "r"(rsh)
                          : "cc", "memory");
+    } else {
+        int32_t k;
+        const int32_t *tp;
+        __asm__ volatile("1:\n\t"
+                         "ldr     %[x], [%[f]]\n\t"          /* bias2 */
+                         "ldrsb   %[y], [%[p]]\n\t"
+                         "ldrsb   %[v], [%[p], %[o1]]\n\t"
+                         "smlabb  %[x], %[w01], %[y], %[x]\n\t"
+                         "smlatb  %[x], %[w01], %[v], %[x]\n\t"
+                         "add     %[tp], %[f], #20\n\t"      /* rest */
+                         "ldr     %[k], [%[f], #16]\n\t"     /* more */
+                         "2:\n\t"
+                         "ldrd    %[y], %[v], [%[tp]], #8\n\t"
+                         "ldrsb   %[y], [%[p], %[y]]\n\t"
+                         "subs    %[k], %[k], #1\n\t"
+                         "mla     %[x], %[v], %[y], %[x]\n\t"
+                         "bne     2b\n\t"
+                         "ldr     %[y], [%[f], #4]\n\t"      /* m */
+                         "add     %[p], %[p], %[ps]\n\t"
+                         "smmulr  %[x], %[x], %[y]\n\t"
+                         "ldrd    %[y], %[k], [%[f], #8]\n\t" /* round, rsh */
+                         "add     %[v], %[y], %[x], lsl #1\n\t"
+                         "add     %[v], %[v], %[x], asr #31\n\t"
+                         "asr     %[v], %[v], %[k]\n\t"
+                         "ssat    %[v], #8, %[v]\n\t"
+                         "strb    %[v], [%[o]]\n\t"
+                         "add     %[o], %[o], %[os]\n\t"
+                         "cmp     %[o], %[end]\n\t"
+                         "bne     1b\n\t"
+                         : [p] "+&r"(p), [o] "+&r"(o), [x] "=&r"(x), [v] "=&r"(v), [y] "=&r"(y), [k] "=&r"(k), [tp] "=&r"(tp)
+                         : [end] "r"(end), [ps] "r"(ps), [os] "r"(os), [w01] "r"(w01), [o1] "r"(o1), [f] "r"(f)
+                         : "cc", "memory");
     }
 }
+#undef DW_ASM_REQUANT
 #undef DW_ASM_TAIL
 
 /* nn_requant_out's fast path, folded: h = SMMULR(2 acc, m), v = (2h + round - (h < 0)) >> rsh. */
@@ -168,13 +208,18 @@ static inline int8_t dw_requant_fast(int32_t acc2, const dw_fast_t *f, int32_t l
     return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
 }
 
-/* A channel whose accumulator provably stays in nn_requant_out's fast range (dw_fast_params):
- * one or two taps in assembly when the clamp is the int8 range, otherwise in C. */
-static void dw_channel_fast(const int8_t *p, const dw_walk_t *k, const dw_taps_t *t, const dw_fast_t *f, int32_t lo,
-                            int32_t hi, int8_t *o) {
-    if (t->n <= 2 && lo == -128 && hi == 127) {
+/* A channel whose accumulator provably stays in nn_requant_out's fast range (dw_fast_params),
+ * in assembly when the clamp is the int8 range, otherwise in C. */
+static void dw_channel_fast(const int8_t *p, const dw_walk_t *k, const dw_taps_t *t, dw_fast_t *f, int32_t lo, int32_t hi,
+                            int8_t *o) {
+    if (lo == -128 && hi == 127) {
         const int32_t o0 = t->offset[t->tap[0]], o1 = t->n > 1 ? t->offset[t->tap[1]] - o0 : 0;
         const int32_t w01 = (int32_t)((uint16_t)(2 * t->w[0]) | (t->n > 1 ? (uint32_t)(2 * t->w[1]) << 16 : 0));
+        f->more = t->n - 2;
+        for (int j = 2; j < t->n; j++) {
+            f->rest[2 * (j - 2)] = t->offset[t->tap[j]] - o0;
+            f->rest[2 * (j - 2) + 1] = 2 * t->w[j];
+        }
         p += o0;
         for (int i = k->outer; i > 0; i--, p += k->in_skip, o += k->out_skip) {
             dw_line_fast(p, o, o + k->inner * k->out_step, k->in_step, k->out_step, t->n, w01, o1, f);
@@ -208,18 +253,53 @@ static int dw_fast_params(const dw_taps_t *t, int32_t bias, int32_t m, int32_t s
 }
 #endif
 
+/* The outputs of the channels without taps (their requantized bias, in `row`) into every
+ * pixel, a word at a time when the pixels are word-aligned; the channels with taps are then
+ * written over them. Cheaper than a strided store per channel when a fifth of them or more are
+ * empty. */
+static __attribute__((noinline)) void dw_fill_rows(int8_t *out, const int8_t *row, int C, int pixels) {
+    if ((((uintptr_t)out | (uintptr_t)C) & 3) == 0) { /* four words per step where it can */
+        int32_t *d = (int32_t *)(void *)out;
+        for (; pixels > 0; pixels--) {
+            const int32_t *s = (const int32_t *)(const void *)row;
+            int i = C / 4;
+            for (; i >= 4; i -= 4, s += 4, d += 4) {
+                const int32_t a = s[0], b = s[1], e = s[2], f = s[3];
+                d[0] = a;
+                d[1] = b;
+                d[2] = e;
+                d[3] = f;
+            }
+            for (; i > 0; i--) *d++ = *s++;
+        }
+        return;
+    }
+    for (; pixels > 0; pixels--) {
+        for (int i = 0; i < C; i++) *out++ = row[i];
+    }
+}
+
 void depthwise_conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output, const nn_geom_t *g,
                                 const nn_act_t *act, const nn_quant_t *q, int32_t *scratch) {
-    int32_t *plane = scratch;
+    const int C = w->rows, pixels = g->out_h * g->out_w, taps = g->k_h * g->k_w;
     const int Wp = plane_w(g), plane_words = plane_h(g) * Wp;
-    int32_t *offset = scratch + plane_words;
+    int32_t *plane = scratch, *offset = scratch + plane_words;
+    int32_t *fast_area = offset + taps;                   /* dw_fast_t: 5 + 2 x taps words */
+    int8_t *empty_row = (int8_t *)(fast_area + 5 + 2 * taps);
     for (int ky = 0; ky < g->k_h; ky++) {
         for (int kx = 0; kx < g->k_w; kx++) offset[ky * g->k_w + kx] = 4 * (ky * Wp + kx);
     }
-    const int C = w->rows, pixels = g->out_h * g->out_w;
     const int32_t oo = act->output_offset, lo = act->act_min, hi = act->act_max;
     const uint32_t zero_points = 0x01010101u * (uint8_t)(-act->input_offset);
     for (int i = 0; i < plane_words; i++) plane[i] = (int32_t)zero_points;
+    int empty = 0;
+    for (int c = 0; c < C; c++) {
+        const int qi = q->per_channel ? c : 0;
+        empty += w->row_count[c] == 0;
+        empty_row[c] = (int8_t)nn_requant_out(w->bias[c], q->multiplier[qi], q->shift[qi], oo, lo, hi);
+    }
+    const int whole_rows = 5 * empty >= C;
+    if (whole_rows) dw_fill_rows(output, empty_row, C, pixels);
     const dw_walk_t walk = dw_walk(g);
     dw_taps_t t = {0, (const uint8_t *)w->index, w->values, offset};
     for (int c = 0; c < C; c++, t.tap += t.n, t.w += t.n) {
@@ -227,7 +307,7 @@ void depthwise_conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_
         const int32_t bias = w->bias[c], m = q->multiplier[qi], shift = q->shift[qi];
         t.n = w->row_count[c];
         if (t.n == 0) {
-            dw_fill(output + c, C, pixels, (int8_t)nn_requant_out(bias, m, shift, oo, lo, hi));
+            if (!whole_rows) dw_fill(output + c, C, pixels, empty_row[c]);
             continue;
         }
         /* The planes hold channels c & ~3 onwards; gathered at the group's first channel with taps. */
@@ -237,9 +317,9 @@ void depthwise_conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_
         if (!gathered) dw_gather(input, g, group, C - group < 4 ? C - group : 4, plane);
         const int8_t *p = (const int8_t *)plane + (c - group);
 #if defined(__ARM_FEATURE_DSP)
-        dw_fast_t f;
-        if (dw_fast_params(&t, bias, m, shift, oo, &f)) {
-            dw_channel_fast(p, &walk, &t, &f, lo, hi, output + c);
+        dw_fast_t *f = (dw_fast_t *)(void *)fast_area;
+        if (dw_fast_params(&t, bias, m, shift, oo, f)) {
+            dw_channel_fast(p, &walk, &t, f, lo, hi, output + c);
             continue;
         }
 #endif
