@@ -32,7 +32,7 @@ public struct SparseDepthwise: Sendable, Equatable {
 
     /// Host reference of depthwise_conv2d_sparse_s8: per pixel and channel, the stored taps in
     /// storage order, raw inputs (the zero point in the padding), then bias and requantization.
-    func run(input: [Int8], geometry g: KernelReference.Geometry, act: KernelReference.Activation,
+    public func run(input: [Int8], geometry g: KernelReference.Geometry, act: KernelReference.Activation,
              quant: KernelReference.Quant) -> [Int8] {
         var out = [Int8](repeating: 0, count: g.outH * g.outW * g.outC)
         let zeroPoint = Int32(Int8(truncatingIfNeeded: -act.inputOffset))
