@@ -174,3 +174,25 @@ extension DepthwiseTests {
         #expect(outcome.referenceOutput == dense)
     }
 }
+
+extension DepthwiseTests {
+    @Test("--encoding measure measures depthwise layers as dense and as taps and keeps the faster")
+    func measured() throws {
+        let model = DepthwiseFixtures.model(height: 25, width: 5, channels: 64, layers: [
+            Layer(weights: Self.w(64, 0, seed: 13)), Layer(weights: Self.w(64, 0.9, seed: 14)),
+        ], chained: false)
+        let compressed = try ModelCompression.prepare(model, file: "dw", options: CompressionOptions(encoding: .measure), dsp: true)
+        let measured = try EncodingMeasurement.choose(compressed, modelPath: "dw", board: try FixtureBuilder.board("max32660"),
+                                                      directory: FixtureBuilder.buildRoot + "/dw-measure",
+                                                      builder: FirmwareBuilder(toolchain: try Toolchain.locate()))
+        for layer in [0, 1] {
+            let cycles = Dictionary(uniqueKeysWithValues: (measured.cycles[layer] ?? []).map { ($0.0, $0.1) })
+            let dense = try #require(cycles[.dense]), taps = try #require(cycles[.taps])
+            #expect(cycles.count == 2, "layer \(layer): only dense and taps apply to a depthwise layer")
+            #expect((measured.encodings[layer] ?? .dense) == (taps < dense ? .taps : .dense), "layer \(layer): \(cycles)")
+        }
+        // The kernels' measured costs on this shape (DepthwiseCostTests): the unpruned layer is faster
+        // dense, the 90% one as taps.
+        #expect(measured.encodings == [1: .taps])
+    }
+}
