@@ -49,9 +49,9 @@ static __attribute__((noinline)) void dw_gather(const int8_t *input, const nn_ge
     const int y1 = g->in_h + g->pad_top < plane_h(g) ? g->in_h + g->pad_top : plane_h(g);
     const int x1 = g->in_w + g->pad_left < plane_w(g) ? g->in_w + g->pad_left : plane_w(g);
     const int n = x1 - x0, rows = y1 - y0, d_skip = Wp - n, s_skip = (g->in_w - n) * C;
+    if (n <= 0 || rows <= 0) return;
     const int8_t *s = input + ((y0 - g->pad_top) * g->in_w + x0 - g->pad_left) * C + c;
     int32_t *d = plane + y0 * Wp + x0;
-    if (n <= 0 || rows <= 0) return;
 #if defined(__ARM_FEATURE_DSP)
     if (lanes == 4) { /* unaligned word loads are fine on these cores */
         for (int y = rows; y > 0; y--, d += d_skip, s += s_skip) {
@@ -118,13 +118,14 @@ typedef struct {
     int32_t rest[];    /* (offset, 2 w) per further tap */
 } dw_fast_t;
 
-/* One output line of a channel whose clamp is the int8 range, in assembly (GCC 12 spills the
- * loop-invariant registers). p points at the first tap; its doubled weight and the second's
- * are the int16 lanes of w01 (SMLABB / SMLATB), o1 the second tap's byte offset. Per output:
- * the taps' loads, their multiply-accumulates, SMMULR, the rounding shift (two ADD, ASR),
- * SSAT, a byte store, two pointer steps and the loop branch: 15 cycles with one tap, 17 with
- * two. More taps (13 registers: the parameters are then read from f each output) add about
- * 10 cycles per tap past the second, and 10 for the reloads. */
+/* One output line (`inner` outputs, at least one) of a channel whose clamp is the int8 range,
+ * in assembly (GCC 12 spills the loop-invariant registers). p points at the first tap; its
+ * doubled weight and the second's are the int16 lanes of w01 (SMLABB / SMLATB), o1 the second
+ * tap's byte offset. Per output: the taps' loads, their multiply-accumulates, SMMULR, the
+ * rounding shift (two ADD, ASR), SSAT, a byte store, two pointer steps and the loop branch:
+ * 15 cycles with one tap, 17 with two on the M4 timing model. More taps (13 registers: the
+ * parameters are then read from f at each output) add about 10 cycles per tap past the
+ * second, and 10 for the reloads. Out of line so that the assembly has the registers. */
 #define DW_ASM_TAIL                                                                           \
     "asr     %[v], %[v], %[rsh]\n\t"                                                       \
     "ssat    %[v], #8, %[v]\n\t"                                                           \
@@ -137,8 +138,8 @@ typedef struct {
     "add     %[v], %[rnd], %[x], lsl #1\n\t"                                               \
     "add     %[v], %[v], %[x], asr #31\n\t" DW_ASM_TAIL
 
-static __attribute__((noinline)) void dw_line_fast(const int8_t *p, int8_t *o, const int8_t *end_, int ps, int os, int n, int32_t w01, int32_t o1,
-                         const dw_fast_t *f) {
+static __attribute__((noinline)) void dw_line_fast(const int8_t *p, int8_t *o, const int8_t *end_, int ps, int os, int n,
+                                                   int32_t w01, int32_t o1, const dw_fast_t *f) {
     int32_t x, v, y;
     const int8_t *end = end_;
     if (n == 1) {
@@ -235,11 +236,12 @@ static void dw_channel_fast(const int8_t *p, const dw_walk_t *k, const dw_taps_t
     }
 }
 
-/* Whether the channel can take the fast path, and its parameters. The fast path holds when
- * acc << left, left = max(shift, 0), stays under 2^29 (nn_requant_out's own test, here for the
- * largest |acc| the weights allow: inputs are raw int8) with left = 0 (the doubled accumulator
- * is then 2x), and 2h + round cannot overflow (|2h| <= 2^30 + 2, |round| < 2^21 + 2^29 for
- * r < 22). */
+/* Whether the channel can take the fast path, and its parameters. nn_requant_out takes its own
+ * fast path when x = acc << max(shift, 0) is under 2^29 in magnitude and r < 30; here that
+ * must hold for the largest |acc| the weights allow (|bias| + 128 sum |w|: inputs are raw
+ * int8), with shift <= 0 (then x = acc, and SMMULR takes 2x: bias and weights are doubled),
+ * and 2h + round must not overflow (|2h| <= 2^30 + 2, |round| < 2^21 + 2^29 for r < 22).
+ * Otherwise the channel takes dw_channel_general, whose nn_requant_out decides per output. */
 static int dw_fast_params(const dw_taps_t *t, int32_t bias, int32_t m, int32_t shift, int32_t out_off, dw_fast_t *f) {
     int64_t bound = bias < 0 ? -(int64_t)bias : bias;
     for (int k = 0; k < t->n; k++) bound += 128 * (t->w[k] < 0 ? -t->w[k] : t->w[k]);
