@@ -16,10 +16,12 @@ static inline int plane_h(const nn_geom_t *g) { return (g->out_h - 1) * g->strid
 static inline int plane_w(const nn_geom_t *g) { return (g->out_w - 1) * g->stride_w + g->k_w; }
 
 /* Scratch: four interleaved planes (a word per plane pixel), each tap number's byte offset in
- * them (a word per tap), a channel's dw_fast_t (5 words and 2 per tap), and the outputs of the
- * channels without taps (a byte per channel). */
+ * them (a word per tap), the int32 accumulators of one output line (along the longer axis),
+ * the outputs of the channels without taps (a byte per channel), and a channel's passes
+ * (dw_pass_t: 3 words per two taps). */
 int nn_sparse_depthwise_scratch_words(const nn_geom_t *g) {
-    return plane_h(g) * plane_w(g) + 3 * g->k_h * g->k_w + 5 + (g->out_c + 3) / 4;
+    const int line = g->out_h > g->out_w ? g->out_h : g->out_w, taps = g->k_h * g->k_w;
+    return plane_h(g) * plane_w(g) + taps + line + (g->out_c + 3) / 4 + 3 * ((taps + 1) / 2);
 }
 
 /* How a channel walks its output: `inner` outputs along the longer of the two axes (so that
@@ -107,43 +109,40 @@ static void dw_channel_general(const int8_t *p, const dw_walk_t *k, const dw_tap
 }
 
 #if defined(__ARM_FEATURE_DSP)
-/* A channel on the fast path (dw_fast_params), as the assembly reads it: the requantization
- * parameters, then for taps past the first two their byte offset from the first tap and their
- * doubled weight. Lives in scratch (up to 256 taps). */
+/* A channel's requantization on the fast path (dw_fast_params). */
 typedef struct {
     int32_t bias2;     /* 2 x bias: the accumulator is doubled, as nn_requant_out's SMMULR(2x, m) */
     int32_t m, round;  /* round = 2^r + output_offset x 2^(r+1) */
     int32_t rsh;       /* r + 1 */
-    int32_t more;      /* taps past the first two */
-    int32_t rest[];    /* (offset, 2 w) per further tap */
 } dw_fast_t;
 
-/* One output line (`inner` outputs, at least one) of a channel whose clamp is the int8 range,
- * in assembly (GCC 12 spills the loop-invariant registers). p points at the first tap; its
- * doubled weight and the second's are the int16 lanes of w01 (SMLABB / SMLATB), o1 the second
- * tap's byte offset. Per output: the taps' loads, their multiply-accumulates, SMMULR, the
- * rounding shift (two ADD, ASR), SSAT, a byte store, two pointer steps and the loop branch:
- * 15 cycles with one tap, 17 with two on the M4 timing model. More taps (13 registers: the
- * parameters are then read from f at each output) add about 10 cycles per tap past the
- * second, and 10 for the reloads. Out of line so that the assembly has the registers. */
-#define DW_ASM_TAIL                                                                           \
-    "asr     %[v], %[v], %[rsh]\n\t"                                                       \
-    "ssat    %[v], #8, %[v]\n\t"                                                           \
-    "strb    %[v], [%[o]]\n\t"                                                             \
-    "add     %[o], %[o], %[os]\n\t"                                                        \
-    "cmp     %[o], %[end]\n\t"                                                             \
-    "bne     1b\n\t"
+/* The last one or two taps of an output line and its requantization, in assembly (GCC 12
+ * spills the loop-invariant registers). p points at the first of the taps; their doubled
+ * weights are the int16 lanes of w01 (SMLABB / SMLATB), o1 the second's byte offset from the
+ * first. The accumulator starts from the doubled bias, or from `acc` (earlier taps, see
+ * dw_line_pairs). Per output: the taps' loads, SMLABB / SMLATB, SMMULR, the rounding shift
+ * (two ADD and an ASR), SSAT, a byte store, two pointer steps and the loop branch: 15 cycles
+ * with one tap, 17 with two on the M4 timing model (and 2 for the load of `acc`). `inner`
+ * outputs, at least one. Out of line so that the assembly has the registers (14 for two taps
+ * after earlier ones). */
 #define DW_ASM_REQUANT                                                                        \
-    "smmulr  %[x], %[x], %[m]\n\t"                                                         \
-    "add     %[v], %[rnd], %[x], lsl #1\n\t"                                               \
-    "add     %[v], %[v], %[x], asr #31\n\t" DW_ASM_TAIL
+    "smmulr  %[x], %[x], %[m]\n\t"                                                           \
+    "add     %[v], %[rnd], %[x], lsl #1\n\t"                                                 \
+    "add     %[v], %[v], %[x], asr #31\n\t"                                                  \
+    "asr     %[v], %[v], %[rsh]\n\t"                                                         \
+    "ssat    %[v], #8, %[v]\n\t"                                                             \
+    "strb    %[v], [%[o]]\n\t"                                                               \
+    "add     %[o], %[o], %[os]\n\t"                                                          \
+    "cmp     %[o], %[end]\n\t"                                                               \
+    "bne     1b\n\t"
 
-static __attribute__((noinline)) void dw_line_fast(const int8_t *p, int8_t *o, const int8_t *end_, int ps, int os, int n,
-                                                   int32_t w01, int32_t o1, const dw_fast_t *f) {
+static __attribute__((noinline)) void dw_line_last(const int8_t *p, int8_t *o, const int8_t *end_, int ps, int os, int n,
+                                                   int32_t w01, int32_t o1, const int32_t *acc, const dw_fast_t *f) {
     int32_t x, v, y;
     const int8_t *end = end_;
-    if (n == 1) {
-        const int32_t bias2 = f->bias2, m = f->m, rnd = f->round, rsh = f->rsh;
+    const int32_t m = f->m, rnd = f->round, rsh = f->rsh;
+    if (!acc && n == 1) {
+        const int32_t bias2 = f->bias2;
         __asm__ volatile("1:\n\t"
                          "ldrsb   %[x], [%[p]]\n\t"
                          "add     %[p], %[p], %[ps]\n\t"
@@ -152,8 +151,8 @@ static __attribute__((noinline)) void dw_line_fast(const int8_t *p, int8_t *o, c
                          : [end] "r"(end), [ps] "r"(ps), [os] "r"(os), [w01] "r"(w01), [b] "r"(bias2), [m] "r"(m),
                            [rnd] "r"(rnd), [rsh] "r"(rsh)
                          : "cc", "memory");
-    } else if (n == 2) {
-        const int32_t bias2 = f->bias2, m = f->m, rnd = f->round, rsh = f->rsh;
+    } else if (!acc) {
+        const int32_t bias2 = f->bias2;
         __asm__ volatile("1:\n\t"
                          "ldrsb   %[x], [%[p]]\n\t"
                          "ldrsb   %[y], [%[p], %[o1]]\n\t"
@@ -164,42 +163,67 @@ static __attribute__((noinline)) void dw_line_fast(const int8_t *p, int8_t *o, c
                          : [end] "r"(end), [ps] "r"(ps), [os] "r"(os), [w01] "r"(w01), [o1] "r"(o1), [b] "r"(bias2),
                            [m] "r"(m), [rnd] "r"(rnd), [rsh] "r"(rsh)
                          : "cc", "memory");
-    } else {
-        int32_t k;
-        const int32_t *tp;
+    } else if (n == 1) {
         __asm__ volatile("1:\n\t"
-                         "ldr     %[x], [%[f]]\n\t"          /* bias2 */
+                         "ldr     %[y], [%[a]], #4\n\t"
+                         "ldrsb   %[x], [%[p]]\n\t"
+                         "add     %[p], %[p], %[ps]\n\t"
+                         "smlabb  %[x], %[w01], %[x], %[y]\n\t" DW_ASM_REQUANT
+                         : [p] "+&r"(p), [o] "+&r"(o), [a] "+&r"(acc), [x] "=&r"(x), [v] "=&r"(v), [y] "=&r"(y)
+                         : [end] "r"(end), [ps] "r"(ps), [os] "r"(os), [w01] "r"(w01), [m] "r"(m), [rnd] "r"(rnd),
+                           [rsh] "r"(rsh)
+                         : "cc", "memory");
+    } else {
+        __asm__ volatile("1:\n\t"
+                         "ldr     %[x], [%[a]], #4\n\t"
                          "ldrsb   %[y], [%[p]]\n\t"
                          "ldrsb   %[v], [%[p], %[o1]]\n\t"
-                         "smlabb  %[x], %[w01], %[y], %[x]\n\t"
-                         "smlatb  %[x], %[w01], %[v], %[x]\n\t"
-                         "add     %[tp], %[f], #20\n\t"      /* rest */
-                         "ldr     %[k], [%[f], #16]\n\t"     /* more */
-                         "2:\n\t"
-                         "ldrd    %[y], %[v], [%[tp]], #8\n\t"
-                         "ldrsb   %[y], [%[p], %[y]]\n\t"
-                         "subs    %[k], %[k], #1\n\t"
-                         "mla     %[x], %[v], %[y], %[x]\n\t"
-                         "bne     2b\n\t"
-                         "ldr     %[y], [%[f], #4]\n\t"      /* m */
                          "add     %[p], %[p], %[ps]\n\t"
-                         "smmulr  %[x], %[x], %[y]\n\t"
-                         "ldrd    %[y], %[k], [%[f], #8]\n\t" /* round, rsh */
-                         "add     %[v], %[y], %[x], lsl #1\n\t"
-                         "add     %[v], %[v], %[x], asr #31\n\t"
-                         "asr     %[v], %[v], %[k]\n\t"
-                         "ssat    %[v], #8, %[v]\n\t"
-                         "strb    %[v], [%[o]]\n\t"
-                         "add     %[o], %[o], %[os]\n\t"
-                         "cmp     %[o], %[end]\n\t"
-                         "bne     1b\n\t"
-                         : [p] "+&r"(p), [o] "+&r"(o), [x] "=&r"(x), [v] "=&r"(v), [y] "=&r"(y), [k] "=&r"(k), [tp] "=&r"(tp)
-                         : [end] "r"(end), [ps] "r"(ps), [os] "r"(os), [w01] "r"(w01), [o1] "r"(o1), [f] "r"(f)
+                         "smlabb  %[x], %[w01], %[y], %[x]\n\t"
+                         "smlatb  %[x], %[w01], %[v], %[x]\n\t" DW_ASM_REQUANT
+                         : [p] "+&r"(p), [o] "+&r"(o), [a] "+&r"(acc), [x] "=&r"(x), [v] "=&r"(v), [y] "=&r"(y)
+                         : [end] "r"(end), [ps] "r"(ps), [os] "r"(os), [w01] "r"(w01), [o1] "r"(o1), [m] "r"(m),
+                           [rnd] "r"(rnd), [rsh] "r"(rsh)
                          : "cc", "memory");
     }
 }
 #undef DW_ASM_REQUANT
-#undef DW_ASM_TAIL
+
+/* Two taps of a channel with more than two, along a line into the int32 accumulators `acc`
+ * (started from `bias2` when `first`): 11-12 cycles per output, against about 10 per tap when
+ * the taps' offsets and weights are read from memory at every output. */
+static __attribute__((noinline)) void dw_line_pairs(const int8_t *p, int32_t *acc, const int32_t *acc_end, int ps,
+                                                    int32_t w01, int32_t o1, int32_t bias2, int first) {
+    int32_t x, y, a;
+    if (first) {
+        __asm__ volatile("1:\n\t"
+                         "ldrsb   %[x], [%[p]]\n\t"
+                         "ldrsb   %[y], [%[p], %[o1]]\n\t"
+                         "add     %[p], %[p], %[ps]\n\t"
+                         "smlabb  %[x], %[w01], %[x], %[b]\n\t"
+                         "smlatb  %[x], %[w01], %[y], %[x]\n\t"
+                         "str     %[x], [%[acc]], #4\n\t"
+                         "cmp     %[acc], %[end]\n\t"
+                         "bne     1b\n\t"
+                         : [p] "+&r"(p), [acc] "+&r"(acc), [x] "=&r"(x), [y] "=&r"(y)
+                         : [end] "r"(acc_end), [ps] "r"(ps), [w01] "r"(w01), [o1] "r"(o1), [b] "r"(bias2)
+                         : "cc", "memory");
+        return;
+    }
+    __asm__ volatile("1:\n\t"
+                     "ldr     %[a], [%[acc]]\n\t"
+                     "ldrsb   %[x], [%[p]]\n\t"
+                     "ldrsb   %[y], [%[p], %[o1]]\n\t"
+                     "add     %[p], %[p], %[ps]\n\t"
+                     "smlabb  %[a], %[w01], %[x], %[a]\n\t"
+                     "smlatb  %[a], %[w01], %[y], %[a]\n\t"
+                     "str     %[a], [%[acc]], #4\n\t"
+                     "cmp     %[acc], %[end]\n\t"
+                     "bne     1b\n\t"
+                     : [p] "+&r"(p), [acc] "+&r"(acc), [x] "=&r"(x), [y] "=&r"(y), [a] "=&r"(a)
+                     : [end] "r"(acc_end), [ps] "r"(ps), [w01] "r"(w01), [o1] "r"(o1)
+                     : "cc", "memory");
+}
 
 /* nn_requant_out's fast path, folded: h = SMMULR(2 acc, m), v = (2h + round - (h < 0)) >> rsh. */
 static inline int8_t dw_requant_fast(int32_t acc2, const dw_fast_t *f, int32_t lo, int32_t hi) {
@@ -209,21 +233,40 @@ static inline int8_t dw_requant_fast(int32_t acc2, const dw_fast_t *f, int32_t l
     return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
 }
 
-/* A channel whose accumulator provably stays in nn_requant_out's fast range (dw_fast_params),
- * in assembly when the clamp is the int8 range, otherwise in C. */
-static void dw_channel_fast(const int8_t *p, const dw_walk_t *k, const dw_taps_t *t, dw_fast_t *f, int32_t lo, int32_t hi,
-                            int8_t *o) {
+/* A pass of two taps (or one, last): the first tap's offset in the planes, the second's from
+ * the first, their doubled weights as int16 lanes. */
+typedef struct {
+    int32_t first, o1, w01;
+} dw_pass_t;
+
+/* The doubled weights of taps j and j + 1 (if any) as int16 lanes, and the second's offset from
+ * the first's. */
+static inline int32_t dw_pair(const dw_taps_t *t, int j, int32_t *o1) {
+    const int two = j + 1 < t->n;
+    *o1 = two ? t->offset[t->tap[j + 1]] - t->offset[t->tap[j]] : 0;
+    return (int32_t)((uint16_t)(2 * t->w[j]) | (two ? (uint32_t)(2 * t->w[j + 1]) << 16 : 0));
+}
+
+/* A channel whose accumulator provably stays in nn_requant_out's fast range (dw_fast_params):
+ * when the clamp is the int8 range, each output line in assembly, in passes of two taps (the
+ * last with one or two, and the requantization), the passes before the last through the
+ * `line` accumulators; otherwise in C. */
+static void dw_channel_fast(const int8_t *p, const dw_walk_t *k, const dw_taps_t *t, const dw_fast_t *f, int32_t lo,
+                            int32_t hi, int32_t *line, dw_pass_t *plan, int8_t *o) {
     if (lo == -128 && hi == 127) {
-        const int32_t o0 = t->offset[t->tap[0]], o1 = t->n > 1 ? t->offset[t->tap[1]] - o0 : 0;
-        const int32_t w01 = (int32_t)((uint16_t)(2 * t->w[0]) | (t->n > 1 ? (uint32_t)(2 * t->w[1]) << 16 : 0));
-        f->more = t->n - 2;
-        for (int j = 2; j < t->n; j++) {
-            f->rest[2 * (j - 2)] = t->offset[t->tap[j]] - o0;
-            f->rest[2 * (j - 2) + 1] = 2 * t->w[j];
+        const int passes = (t->n + 1) / 2;
+        for (int j = 0; j < passes; j++) {
+            plan[j].w01 = dw_pair(t, 2 * j, &plan[j].o1);
+            plan[j].first = t->offset[t->tap[2 * j]];
         }
-        p += o0;
+        const dw_pass_t *end = plan + passes - 1;
         for (int i = k->outer; i > 0; i--, p += k->in_skip, o += k->out_skip) {
-            dw_line_fast(p, o, o + k->inner * k->out_step, k->in_step, k->out_step, t->n, w01, o1, f);
+            const dw_pass_t *pass = plan;
+            for (; pass < end; pass++) {
+                dw_line_pairs(p + pass->first, line, line + k->inner, k->in_step, pass->w01, pass->o1, f->bias2, pass == plan);
+            }
+            dw_line_last(p + pass->first, o, o + k->inner * k->out_step, k->in_step, k->out_step, t->n - 2 * (passes - 1),
+                         pass->w01, pass->o1, passes > 1 ? line : 0, f);
         }
         return;
     }
@@ -285,9 +328,9 @@ void depthwise_conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_
                                 const nn_act_t *act, const nn_quant_t *q, int32_t *scratch) {
     const int C = w->rows, pixels = g->out_h * g->out_w, taps = g->k_h * g->k_w;
     const int Wp = plane_w(g), plane_words = plane_h(g) * Wp;
-    int32_t *plane = scratch, *offset = scratch + plane_words;
-    int32_t *fast_area = offset + taps;                   /* dw_fast_t: 5 + 2 x taps words */
-    int8_t *empty_row = (int8_t *)(fast_area + 5 + 2 * taps);
+    const dw_walk_t walk = dw_walk(g);
+    int32_t *plane = scratch, *offset = scratch + plane_words, *line = offset + taps;
+    int8_t *empty_row = (int8_t *)(line + walk.inner);
     for (int ky = 0; ky < g->k_h; ky++) {
         for (int kx = 0; kx < g->k_w; kx++) offset[ky * g->k_w + kx] = 4 * (ky * Wp + kx);
     }
@@ -302,7 +345,6 @@ void depthwise_conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_
     }
     const int whole_rows = 5 * empty >= C;
     if (whole_rows) dw_fill_rows(output, empty_row, C, pixels);
-    const dw_walk_t walk = dw_walk(g);
     dw_taps_t t = {0, (const uint8_t *)w->index, w->values, offset};
     for (int c = 0; c < C; c++, t.tap += t.n, t.w += t.n) {
         const int qi = q->per_channel ? c : 0;
@@ -319,9 +361,9 @@ void depthwise_conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_
         if (!gathered) dw_gather(input, g, group, C - group < 4 ? C - group : 4, plane);
         const int8_t *p = (const int8_t *)plane + (c - group);
 #if defined(__ARM_FEATURE_DSP)
-        dw_fast_t *f = (dw_fast_t *)(void *)fast_area;
-        if (dw_fast_params(&t, bias, m, shift, oo, f)) {
-            dw_channel_fast(p, &walk, &t, f, lo, hi, output + c);
+        dw_fast_t f;
+        if (dw_fast_params(&t, bias, m, shift, oo, &f)) {
+            dw_channel_fast(p, &walk, &t, &f, lo, hi, line, (dw_pass_t *)(void *)(empty_row + 4 * ((C + 3) / 4)), output + c);
             continue;
         }
 #endif

@@ -22,12 +22,13 @@ public enum DepthwiseCost {
         public var perGroup: Double
     }
 
-    /// `dsp`: max32660 (Cortex-M4F: the SMLAD dense kernel; taps with one or two taps in an
-    /// assembly loop, more in a longer one); otherwise samd21 (Cortex-M0+, plain C for both).
+    /// `dsp`: max32660 (Cortex-M4F: the SMLAD dense kernel; taps in assembly passes of two taps,
+    /// so an odd n costs about 12 cycles more than n - 1 and an even one 2 more: 7 per tap past
+    /// the table, on average); otherwise samd21 (Cortex-M0+, plain C for both).
     public static func coefficients(dsp: Bool) -> Coefficients {
-        dsp ? Coefficients(densePerOutput: 84.0, perOutput: [2.4, 22.5, 24.7, 41.6, 51.8, 62.0, 72.2, 82.4, 92.6, 102.8],
-                           perExtraTap: 10.2, perGroup: 16)
-            : Coefficients(densePerOutput: 922.9, perOutput: [5.1, 253.0, 279.7, 306.9, 333.9, 360.9, 387.7, 414.9, 441.8, 468.7],
+        dsp ? Coefficients(densePerOutput: 84.0, perOutput: [2.4, 23.4, 25.6, 37.5, 39.7, 51.7, 53.8, 65.8, 67.9, 79.9],
+                           perExtraTap: 7.0, perGroup: 16)
+            : Coefficients(densePerOutput: 922.9, perOutput: [5.2, 253.1, 279.8, 307.0, 334.0, 361.0, 387.8, 415.0, 441.9, 468.8],
                            perExtraTap: 27.0, perGroup: 70)
     }
 

@@ -24,10 +24,12 @@ public struct SparseDepthwise: Sendable, Equatable {
 
     /// int32 words of kernel scratch (nn_sparse_depthwise_scratch_words, mirrored): four
     /// channels' input planes, interleaved a word per pixel, with a border of zero points
-    /// covering every window of the output; a word per tap (offsets); a channel's parameters
-    /// and further taps (5 + 2 per tap); a byte per channel (outputs of channels without taps).
+    /// covering every window of the output; a word per tap (offsets); the accumulators of one
+    /// output line along the longer axis; a byte per channel (outputs of channels without taps);
+    /// 3 words per two taps (a channel's passes).
     public static func scratchWords(geometry g: KernelReference.Geometry) -> Int {
-        ((g.outH - 1) * g.strideH + g.kH) * ((g.outW - 1) * g.strideW + g.kW) + 3 * g.kH * g.kW + 5 + (g.outC + 3) / 4
+        ((g.outH - 1) * g.strideH + g.kH) * ((g.outW - 1) * g.strideW + g.kW) + g.kH * g.kW + max(g.outH, g.outW)
+            + (g.outC + 3) / 4 + 3 * ((g.kH * g.kW + 1) / 2)
     }
 
     /// Host reference of depthwise_conv2d_sparse_s8: per pixel and channel, the stored taps in
