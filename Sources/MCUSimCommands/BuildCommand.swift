@@ -17,7 +17,8 @@ struct BuildCommand: ParsableCommand {
         liveness, in SRAM (--activations dram moves it); each layer is a function layerNN_<op>; \
         main runs model_run() inside the region of interest "inference", reading model_input and \
         leaving the result in model_output. With --prune the weights are pruned first, and \
-        --encoding chooses how each CONV_2D and FULLY_CONNECTED layer is stored (docs/pruning.md); \
+        --encoding chooses how each CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED layer is stored \
+        (docs/pruning.md); \
         with --data holding test samples, the accuracy on the simulator goes into summary.json. \
         Supported: int8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, \
         ADD (same-shaped inputs), RESHAPE and SOFTMAX.

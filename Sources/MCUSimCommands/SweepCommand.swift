@@ -96,6 +96,9 @@ struct SweepRunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Fine-tuning epochs after one-shot strategies, comma-separated (e.g. 0,10: both); needs --data with training samples.", valueName: "list"))
     var finetune: String?
 
+    @Flag(name: .long, help: "Leave DEPTHWISE_CONV_2D layers dense in every configuration (the per-weight strategies prune them by default; see `mcusim build --help`).")
+    var denseDepthwise = false
+
     @Option(name: .long, help: ArgumentHelp("Data .npz (train_x/train_y, test_x/test_y, calibration, input_scale; docs/pruning.md): training for gmp/imp/str, calibration, accuracy.", valueName: "file.npz"))
     var data: String?
 
@@ -128,6 +131,13 @@ struct SweepRunCommand: ParsableCommand {
             if model.hasSuffix(".yaml") || model.hasSuffix(".yml") {
                 let loaded = try SweepPlan.load(file: model)
                 plan = loaded.plan
+                if denseDepthwise {
+                    plan.configurations = plan.configurations.map { c in
+                        var c = c
+                        c.denseDepthwise = c.prune != "dense"
+                        return c
+                    }.sorted()
+                }
                 jobs = jobs ?? loaded.jobs
                 out = out ?? loaded.out
             } else {
@@ -140,7 +150,8 @@ struct SweepRunCommand: ParsableCommand {
                     return v
                 }
                 plan = try SweepPlan(model: model, data: data, boards: list(board ?? "max32660"), prune: list(prune),
-                                     sparsity: sparsities, encoding: list(encoding), quant: list(quant), finetune: epochs)
+                                     sparsity: sparsities, encoding: list(encoding), quant: list(quant), finetune: epochs,
+                                     denseDepthwise: denseDepthwise)
             }
         } catch let error as SweepError {
             throw CommandError.usage(error.description)

@@ -59,7 +59,7 @@ public enum SweepOutput {
         let (x0, x1) = niceRange(xs.min() ?? 0, xs.max() ?? 1), (y0, y1) = niceRange(ys.min() ?? 0, ys.max() ?? 100)
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * (w - left - right) }
         func py(_ y: Double) -> Double { h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom) }
-        let strategies = Array(Set(points.map { $0.0.configuration.prune })).sorted()
+        let strategies = Array(Set(points.map { $0.0.configuration.strategyLabel })).sorted()
         let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
         func color(_ s: String) -> String { palette[(strategies.firstIndex(of: s) ?? 0) % palette.count] }
         var svg = """
@@ -88,10 +88,10 @@ public enum SweepOutput {
         }
         for (r, x, y) in points {
             let c = r.configuration
-            let tip = "\(c.prune) \(c.sparsity.map { String(format: "%.2f", $0) } ?? "") \(c.encoding) \(c.quant) on \(c.board): "
+            let tip = "\(c.strategyLabel) \(c.sparsity.map { String(format: "%.2f", $0) } ?? "") \(c.encoding) \(c.quant) on \(c.board): "
                 + String(format: "%.2f%%, %@ %.4g", y, xLabel, x)
             let onFront = r[keyPath: frontier] == true
-            svg += "<circle cx=\"\(f(px(x)))\" cy=\"\(f(py(y)))\" r=\"\(onFront ? 6 : 4)\" fill=\"\(color(c.prune))\""
+            svg += "<circle cx=\"\(f(px(x)))\" cy=\"\(f(py(y)))\" r=\"\(onFront ? 6 : 4)\" fill=\"\(color(c.strategyLabel))\""
                 + (onFront ? " stroke=\"#000\" stroke-width=\"1.5\"" : " fill-opacity=\"0.8\"") + "><title>\(xml(tip))</title></circle>\n"
         }
         // Legend.

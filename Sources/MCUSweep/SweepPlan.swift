@@ -12,20 +12,28 @@ public struct SweepConfiguration: Sendable, Hashable, Comparable {
     public var quant: String
     /// Epochs of mask-preserving fine-tuning after a one-shot strategy (0: none).
     public var finetune: Int
+    /// DEPTHWISE_CONV_2D layers left dense (`--dense-depthwise`).
+    public var denseDepthwise: Bool
 
-    public init(board: String, prune: String, sparsity: Double?, encoding: String, quant: String, finetune: Int = 0) {
+    public init(board: String, prune: String, sparsity: Double?, encoding: String, quant: String, finetune: Int = 0,
+                denseDepthwise: Bool = false) {
         self.board = board
         self.prune = prune
         self.sparsity = sparsity
         self.encoding = encoding
         self.quant = quant
         self.finetune = finetune
+        self.denseDepthwise = denseDepthwise
     }
 
     /// A stable, readable identity (also the sort order, which sharding relies on).
     public var id: String {
         "\(board)|\(prune)|\(sparsity.map { String(format: "%.4f", $0) } ?? "-")|\(encoding)|\(quant)" + (finetune > 0 ? "|ft\(finetune)" : "")
+            + (denseDepthwise ? "|dense-dw" : "")
     }
+
+    /// The strategy as tables and plots show it: with "+dense-depthwise" when asked.
+    public var strategyLabel: String { denseDepthwise ? "\(prune)+dense-depthwise" : prune }
 
     public static func < (a: SweepConfiguration, b: SweepConfiguration) -> Bool { a.id < b.id }
 }
@@ -41,7 +49,7 @@ public struct SweepPlan: Sendable {
     public static let quantizations = ["int8", "int8-per-tensor"]
 
     public init(model: String, data: String?, boards: [String], prune: [String], sparsity: [Double], encoding: [String],
-                quant: [String], finetune: [Int] = []) throws {
+                quant: [String], finetune: [Int] = [], denseDepthwise: Bool = false) throws {
         self.model = model
         self.data = data
         guard !boards.isEmpty else { throw SweepError.badPlan("give at least one board") }
@@ -68,7 +76,8 @@ public struct SweepPlan: Sendable {
                             // Fine-tuning applies to one-shot strategies; the training ones train anyway.
                             let training = (try? PruningSpec.parse(p, sparsity: s ?? 0.5).strategy.needsTraining) ?? false
                             for f in training || finetune.isEmpty ? [0] : finetune {
-                                configs.insert(SweepConfiguration(board: board, prune: p, sparsity: s, encoding: e, quant: q, finetune: f))
+                                configs.insert(SweepConfiguration(board: board, prune: p, sparsity: s, encoding: e, quant: q, finetune: f,
+                                                                  denseDepthwise: denseDepthwise))
                             }
                         }
                     }
@@ -78,8 +87,8 @@ public struct SweepPlan: Sendable {
         configurations = configs.sorted()
     }
 
-    /// A sweep file: model, boards, prune, sparsity, encoding, quant, finetune, data (paths relative to
-    /// the file). Unknown keys are errors.
+    /// A sweep file: model, boards, prune, sparsity, encoding, quant, finetune, dense_depthwise,
+    /// data (paths relative to the file). Unknown keys are errors.
     public static func load(file: String) throws -> (plan: SweepPlan, jobs: Int?, out: String?) {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw SweepError.badFile(file, "", "cannot read the file")
@@ -109,7 +118,7 @@ public struct SweepPlan: Sendable {
         let boards = try strings("boards") + strings("board")
         let plan = try SweepPlan(model: path(model), data: dataPath, boards: boards, prune: strings("prune"),
                                  sparsity: doubles("sparsity"), encoding: strings("encoding"), quant: strings("quant"),
-                                 finetune: doubles("finetune").map { Int($0) })
+                                 finetune: doubles("finetune").map { Int($0) }, denseDepthwise: try root.bool("dense_depthwise") ?? false)
         let jobs = try root.unsigned("jobs").map { Int($0) }
         let out = try root.string("out").map(path)
         try root.finish()

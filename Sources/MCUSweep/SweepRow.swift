@@ -64,7 +64,7 @@ public struct SweepRow: Sendable {
         func i<T: BinaryInteger>(_ v: T?) -> String { v.map { "\($0)" } ?? "" }
         func b(_ v: Bool?) -> String { v.map { $0 ? "yes" : "no" } ?? "" }
         let c = configuration
-        return [c.board, c.prune, f(c.sparsity, "%.4g"), c.finetune > 0 ? "\(c.finetune)" : "", c.encoding, c.quant, status.name, f(accuracy, "%.4f"), i(flashBytes),
+        return [c.board, c.strategyLabel, f(c.sparsity, "%.4g"), c.finetune > 0 ? "\(c.finetune)" : "", c.encoding, c.quant, status.name, f(accuracy, "%.4f"), i(flashBytes),
                 i(peakSRAMBytes), i(cycles), f(latencyMs, "%.4f"), f(energyUJ, "%.4f"), f(chipEnergyUJ, "%.4f"), i(dramAccesses),
                 i(macsExecuted), i(macsDense), i(weights), i(nonzeros), b(paretoEnergy), b(paretoLatency), status.message ?? ""]
     }
@@ -77,7 +77,7 @@ public struct SweepRow: Sendable {
         let c = configuration
         return .object([
             ("key", .string(key)), ("board", .string(c.board)), ("strategy", .string(c.prune)), ("sparsity", d(c.sparsity)),
-            ("finetune", .int(Int64(c.finetune))),
+            ("finetune", .int(Int64(c.finetune))), ("dense_depthwise", .bool(c.denseDepthwise)),
             ("encoding", .string(c.encoding)), ("quant", .string(c.quant)), ("status", .string(status.name)),
             ("note", status.message.map { .string($0) } ?? .null), ("accuracy", d(accuracy)), ("flash_bytes", u(flashBytes)),
             ("peak_sram_bytes", u(peakSRAMBytes)), ("cycles", u(cycles)), ("latency_ms", d(latencyMs)), ("energy_uj", d(energyUJ)),
@@ -97,7 +97,8 @@ public struct SweepRow: Sendable {
         func u64(_ k: String) -> UInt64? { (object[k] as? NSNumber)?.uint64Value }
         func int(_ k: String) -> Int? { (object[k] as? NSNumber)?.intValue }
         let config = SweepConfiguration(board: try str("board"), prune: try str("strategy"), sparsity: dbl("sparsity"),
-                                        encoding: try str("encoding"), quant: try str("quant"), finetune: int("finetune") ?? 0)
+                                        encoding: try str("encoding"), quant: try str("quant"), finetune: int("finetune") ?? 0,
+                                        denseDepthwise: object["dense_depthwise"] as? Bool ?? false)
         let note = object["note"] as? String ?? ""
         let status: Status
         switch try str("status") {

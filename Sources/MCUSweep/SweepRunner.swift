@@ -123,7 +123,7 @@ public final class SweepRunner: @unchecked Sendable {
         var options = CompressionOptions(data: data, perChannelWeights: c.quant != "int8-per-tensor")
         if c.prune != "dense" {
             options.prune = try PruningSpec.parse(c.prune, sparsity: c.prune.lowercased().hasPrefix("nm:") ? nil : c.sparsity,
-                                                  finetuneEpochs: c.finetune)
+                                                  denseDepthwise: c.denseDepthwise, finetuneEpochs: c.finetune)
             options.encoding = try EncodingChoice.parse(c.encoding)
         }
         if !ModelPreparation.needsQuantization(model), c.quant != "int8" {

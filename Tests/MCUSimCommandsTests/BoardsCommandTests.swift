@@ -167,12 +167,14 @@ import Testing
         // The pruning options are documented where they are taken.
         for command in ["build", "check"] {
             let help = CLI.run([command, "--help"]).stdout
-            for option in ["--prune", "--sparsity", "--allocation", "--keep-first-dense", "--keep-last-dense", "--finetune", "--data", "--encoding"] {
+            for option in ["--prune", "--sparsity", "--allocation", "--keep-first-dense", "--keep-last-dense", "--dense-depthwise", "--finetune",
+                           "--data", "--encoding"] {
                 #expect(help.contains(option), "\(option) missing from \(command) --help")
             }
         }
         let sweep = CLI.run(["sweep", "run", "--help"]).stdout
-        for option in ["--board", "--prune", "--sparsity", "--finetune", "--encoding", "--quant", "--data", "--jobs", "--out", "--shard", "--format"] {
+        for option in ["--board", "--prune", "--sparsity", "--finetune", "--encoding", "--quant", "--data", "--jobs", "--out", "--shard", "--format",
+                       "--dense-depthwise"] {
             #expect(sweep.contains(option), "\(option) missing from sweep --help")
         }
     }

@@ -134,3 +134,39 @@ extension GeneratorCommandTests {
         #expect(summary["macs"] as? Int == 2368 && summary["nonzeros"] as? Int == 237)
     }
 }
+
+extension GeneratorCommandTests {
+    /// The DS-CNN at 90% magnitude: its four depthwise layers (3x3 over 25x5x64, 576 weights)
+    /// keep round(57.6) = 58 weights, stored as taps (a uint8 tap number per weight, a uint16
+    /// count per channel), each run once per output pixel (125); --dense-depthwise keeps all of
+    /// them (576 of 576 nonzero ones, stored as taps too: faster than the dense kernel) and
+    /// needs --prune.
+    @Test("build summary.json: depthwise layers pruned and stored as taps, or kept whole with --dense-depthwise")
+    func depthwiseSummary() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-build-dw-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = "\(Self.fixtures)/kws_ref_model.tflite"
+        func depthwise(_ extra: [String]) throws -> [[String: Any]] {
+            #expect(CLI.status(["build", model, "--prune", "magnitude", "--sparsity", "0.9", "-o", dir] + extra) == 0)
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/summary.json"))
+            let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            return (summary["layers"] as? [[String: Any]] ?? []).filter { $0["op"] as? String == "DEPTHWISE_CONV_2D" }
+        }
+        let pruned = try depthwise([])
+        #expect(pruned.count == 4)
+        for layer in pruned {
+            #expect(layer["encoding"] as? String == "taps" && layer["nonzeros"] as? Int == 58 && layer["weights"] as? Int == 576)
+            #expect(layer["weight_bytes"] as? Int == 58 && layer["index_bytes"] as? Int == 58 + 2 * 64)
+            #expect(layer["executed_macs"] as? Int == 125 * 58 && layer["dense_macs"] as? Int == 125 * 576)
+        }
+        // Unpruned: the nonzero weights the model itself has, counted from its tensors.
+        let original = try TFLiteImporter.load(path: model)
+        let own = original.operators.filter { $0.kind == .depthwiseConv2D }.map { op in
+            (original.tensors[op.inputs[1]].int8Values ?? []).filter { $0 != 0 }.count
+        }
+        let whole = try depthwise(["--dense-depthwise"])
+        #expect(whole.map { $0["nonzeros"] as? Int ?? 0 } == own)
+        #expect(whole.map { $0["executed_macs"] as? Int ?? 0 } == own.map { 125 * $0 })
+        #expect(CLI.status(["build", model, "--dense-depthwise", "-o", dir]) == 64)
+    }
+}

@@ -38,6 +38,26 @@ import Testing
         #expect(throws: SweepError.self) { _ = try SweepPlan(model: "m", data: nil, boards: ["b"], prune: ["dense"], sparsity: [], encoding: [], quant: ["fp16"]) }
     }
 
+    @Test("--dense-depthwise / dense_depthwise: a configuration of its own, labelled, kept through the stored JSON")
+    func denseDepthwise() throws {
+        let p = try SweepPlan(model: "m.tflite", data: nil, boards: ["max32660"], prune: ["dense", "magnitude", "nm:2:4"], sparsity: [0.9],
+                              encoding: ["auto"], quant: ["int8"], denseDepthwise: true)
+        let magnitude = try #require(p.configurations.first { $0.prune == "magnitude" })
+        #expect(magnitude.denseDepthwise && magnitude.id.hasSuffix("|dense-dw") && magnitude.strategyLabel == "magnitude+dense-depthwise")
+        #expect(p.configurations.first { $0.prune == "dense" }?.denseDepthwise == false)
+        let row = SweepRow(configuration: magnitude, key: "k", status: .ok)
+        #expect(row.cells[1] == "magnitude+dense-depthwise")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(row.json.serialized().utf8)) as? [String: Any])
+        #expect(json["strategy"] as? String == "magnitude" && json["dense_depthwise"] as? Bool == true)
+        #expect(try SweepRow.decode(json, file: "f").configuration == magnitude)
+        // In a sweep file.
+        let file = Self.scratch("dw") + ".yaml"
+        try "model: m.tflite\nboards: [max32660]\nprune: [random]\nsparsity: [0.5]\ndense_depthwise: true\n".write(toFile: file, atomically: true,
+                                                                                                                encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect(try SweepPlan.load(file: file).plan.configurations.map(\.denseDepthwise) == [true])
+    }
+
     @Test("a sweep file with an unknown key is refused with the file and key")
     func badSweepFile() throws {
         let file = Self.scratch("file") + ".yaml"

@@ -72,6 +72,21 @@ void fully_connected_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t
 void conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output, const nn_geom_t *geom,
                       const nn_act_t *act, const nn_quant_t *quant, int32_t *scratch);
 
+/* ---- Depthwise convolution, depth multiplier 1 (nn_sparse_depthwise.c) ----
+ * DW_TAPS  the filter of channel c is a row of the matrix [rows = channels][cols = k_h * k_w]
+ *          (the transpose of TFLite's [1][k_h][k_w][channels] tensor): uint8 tap numbers
+ *          ky * k_w + kx in `index`, values[nnz], row_count[c] = kept taps of channel c.
+ *          `bias` is folded as above (padding taps read the zero point). */
+enum { NN_SPARSE_DW_TAPS = 16 };
+
+/* Scratch in int32 words: one channel's input plane inside a border of zero points (every
+ * window of the output), and a word per tap. */
+int nn_sparse_depthwise_scratch_words(const nn_geom_t *geom);
+
+/* NHWC depthwise convolution with in_c == out_c == w->rows, one channel at a time. */
+void depthwise_conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output, const nn_geom_t *geom,
+                                const nn_act_t *act, const nn_quant_t *quant, int32_t *scratch);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,7 +17,10 @@ public enum EncodingMeasurement {
                               builder: FirmwareBuilder, placement: Placement = Placement()) throws -> Result {
         let layers = Pruner.prunableLayers(compressed.model)
         var cycles: [Int: [(SparseEncoding, UInt64)]] = [:]
-        for encoding in SparseEncoding.candidates(for: compressed.strategy) {
+        // Depthwise layers have one sparse candidate, taps; the other candidates are FC and conv's.
+        var candidates = SparseEncoding.candidates(for: compressed.strategy)
+        if layers.contains(where: { compressed.model.operators[$0].kind == .depthwiseConv2D }) { candidates.append(.taps) }
+        for encoding in candidates {
             var encodings: [Int: SparseEncoding] = [:]
             if encoding != .dense {
                 for layer in layers where (try? weightsFit(compressed.model, layer, encoding)) == true { encodings[layer] = encoding }
@@ -42,10 +45,17 @@ public enum EncodingMeasurement {
         return Result(encodings: chosen, cycles: cycles)
     }
 
+    /// Whether `layer` can be stored in `encoding`: taps for depthwise layers with depth
+    /// multiplier 1, the matrix encodings for the others.
     static func weightsFit(_ model: Model, _ layer: Int, _ encoding: SparseEncoding) throws -> Bool {
+        let op = model.operators[layer]
         let w = try Pruner.weightTensor(model, layer, "model")
-        guard let values = w.int8Values, let rows = w.shape.first, rows > 0 else { return false }
-        _ = try SparseMatrix.encode(values, rows: rows, cols: values.count / rows, as: encoding)
+        guard let values = w.int8Values, let layout = WeightLayout(kind: op.kind, shape: w.shape),
+              layout.depthwise == (encoding == .taps) else { return false }
+        if case let .depthwiseConv2D(o) = op.options, o.depthMultiplier != 1 || model.tensor(op.inputs[0])?.shape.last != layout.rows {
+            return false
+        }
+        _ = try SparseMatrix.encode(layout.matrix(values), rows: layout.rows, cols: layout.cols, as: encoding)
         return true
     }
 }

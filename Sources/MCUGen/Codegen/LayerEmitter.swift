@@ -53,7 +53,13 @@ enum LayerEmitter {
                 throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): weights must be constant int8")
             }
             let outC = out.shape.last ?? 1
-            if encoding != .dense, op.kind != .depthwiseConv2D {
+            if encoding != .dense, op.kind == .depthwiseConv2D {
+                return try SparseEmitter.emitDepthwise(op, layer: layer, model: model, weights: wData.map { Int8(bitPattern: $0) },
+                                                       bias: bias?.int32Values, input: buffer, constants: &constants,
+                                                       scratch: &sparseScratch, weightStorage: weightStorage,
+                                                       weightBytes: &weightBytes, file: file)
+            }
+            if encoding != .dense {
                 return try SparseEmitter.emit(op, layer: layer, model: model, weights: wData.map { Int8(bitPattern: $0) },
                                               bias: bias?.int32Values, input: buffer, constants: &constants, scratch: &sparseScratch,
                                               weightStorage: weightStorage, weightBytes: &weightBytes, encoding: encoding, file: file)

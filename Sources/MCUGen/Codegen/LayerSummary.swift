@@ -33,8 +33,9 @@ public struct LayerSummary: Sendable, Equatable {
             let encoding = compressed.encodings[i] ?? .dense
             let dense = model.macs(of: op)
             var weightBytes = values.count, indexBytes = 0, executed = dense
-            if encoding != .dense, let rows = weightsT?.shape.first, rows > 0,
-               let m = try? SparseMatrix.encode(values, rows: rows, cols: values.count / rows, as: encoding) {
+            // The stored matrix: rows are output channels (a depthwise tensor's last dimension).
+            if encoding != .dense, let layout = weightsT.flatMap({ WeightLayout(kind: op.kind, shape: $0.shape) }),
+               let m = try? SparseMatrix.encode(layout.matrix(values), rows: layout.rows, cols: layout.cols, as: encoding) {
                 weightBytes = m.weightBytes
                 indexBytes = m.indexBytes
                 // Each stored entry is multiplied once per column vector (FC row or conv pixel).

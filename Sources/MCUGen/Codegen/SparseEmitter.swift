@@ -7,6 +7,9 @@ enum SparseEmitter {
         func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
         let prefix = String(format: "l%02d", layer)
         let inT = try tensor(op.inputs[0]), w = try tensor(op.inputs[1]), out = try tensor(op.outputs[0])
+        guard encoding != .taps else {
+            throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): the taps encoding is for depthwise layers")
+        }
         guard let rows = w.shape.first, rows > 0, weights.count % rows == 0 else {
             throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): empty or ragged weight tensor")
         }
@@ -48,6 +51,42 @@ enum SparseEmitter {
             scratch = max(scratch, layerData.scratchWords(conv: false))
             body += "    fully_connected_sparse_s8(\(buffer(op.inputs[0])), &sw, \(buffer(op.outputs[0])), \(max(1, inT.elementCount / m.cols)), &act, &quant, sparse_scratch);\n"
         }
+        return body
+    }
+
+    /// The C for a DEPTHWISE_CONV_2D layer (depth multiplier 1) stored as taps: tap numbers,
+    /// values, kept taps per channel, the folded bias, and the call to
+    /// depthwise_conv2d_sparse_s8 (nn_sparse_depthwise.c).
+    static func emitDepthwise(_ op: Operator, layer: Int, model: Model, weights: [Int8], bias: [Int32]?, input buffer: (Int) -> String,
+                              constants: inout String, scratch: inout Int, weightStorage: String, weightBytes: inout Int,
+                              file: String) throws -> String {
+        func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
+        let prefix = String(format: "l%02d", layer)
+        let inT = try tensor(op.inputs[0]), w = try tensor(op.inputs[1]), out = try tensor(op.outputs[0])
+        guard case let .depthwiseConv2D(o) = op.options, o.depthMultiplier == 1, w.shape.count == 4,
+              let channels = out.shape.last, inT.shape.last == channels else {
+            throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): a sparse depthwise layer needs depth multiplier 1")
+        }
+        let g = ModelRunner.geometry(inShape: inT.shape, outShape: out.shape, outC: channels, kH: w.shape[1], kW: w.shape[2],
+                                     strideH: o.strideH, strideW: o.strideW, padding: o.padding)
+        let layerData = try SparseDepthwise(weights: weights, channels: channels, taps: g.kH * g.kW, bias: bias,
+                                            inputOffset: -ModelRunner.zeroPoint(inT))
+        let m = layerData.matrix
+        constants += "/* \(prefix): taps, \(m.values.count) kept of \(weights.count) (\(m.indexBytes) index bytes) */\n"
+        weightBytes += m.weightBytes + m.indexBytes
+        constants += "\(weightStorage) int8_t \(prefix)_values[\(max(m.values.count, 1))] = {\n"
+            + CArray.rows(m.values.isEmpty ? ["0"] : m.values.map { String($0) }) + "};\n"
+        constants += "\(weightStorage) uint8_t \(prefix)_taps[\(max(m.index.count, 1))] = { /* ky * kW + kx */\n"
+            + CArray.rows(m.index.isEmpty ? ["0"] : m.index.map { String($0) }) + "};\n"
+        constants += "\(weightStorage) uint16_t \(prefix)_rows[\(m.rowCount.count)] = {\n" + CArray.rows(m.rowCount.map { String($0) }) + "};\n"
+        constants += "static const int32_t \(prefix)_bias[\(channels)] = { /* bias + input offset x filter sum */\n"
+            + CArray.rows(layerData.foldedBias.map { String($0) }) + "};\n"
+        scratch = max(scratch, SparseDepthwise.scratchWords(geometry: g))
+        var body = LayerEmitter.requantization(prefix: prefix, input: inT, weights: w, output: out, activation: op.activation,
+                                               inputOffset: -ModelRunner.zeroPoint(inT), constants: &constants)
+        body += "    static const nn_sparse_t sw = { \(m.cFormat), \(m.rows), \(m.cols), 0, 0, \(prefix)_values, \(prefix)_taps, \(prefix)_rows, \(prefix)_bias };\n"
+        body += "    static const nn_geom_t g = \(LayerEmitter.geometry(g));\n"
+        body += "    depthwise_conv2d_sparse_s8(\(buffer(op.inputs[0])), &sw, \(buffer(op.outputs[0])), &g, &act, &quant, sparse_scratch);\n"
         return body
     }
 

@@ -77,8 +77,13 @@ public enum ModelCompression {
     static func encoding(for layer: Int, in model: Model, choice: EncodingChoice, strategy: PruningSpec.Strategy?, dsp: Bool,
                          file: String) throws -> SparseEncoding {
         let w = try Pruner.weightTensor(model, layer, file)
-        guard let values = w.int8Values, let rows = w.shape.first, rows > 0 else { return .dense }
-        let cols = values.count / rows
+        guard let values = w.int8Values, let layout = WeightLayout(kind: model.operators[layer].kind, shape: w.shape),
+              values.count == layout.rows * layout.cols else { return .dense }
+        if layout.depthwise {
+            return try depthwiseEncoding(for: layer, in: model, matrix: layout.matrix(values), layout: layout, choice: choice,
+                                         strategy: strategy, dsp: dsp)
+        }
+        let (rows, cols) = (layout.rows, layout.cols)
         switch choice {
         case .auto, .measure:  // measure starts from the rule; EncodingMeasurement then measures
             // Convolutions over four or more pixels take the kernels' four-pixel path.
@@ -100,6 +105,29 @@ public enum ModelCompression {
                 throw PruningError.notApplicable(layer: layer, error.description)
             }
             return e
+        }
+    }
+
+    /// A depthwise layer with depth multiplier 1: `auto` and `measure` start from the depthwise
+    /// cost rule (DepthwiseCost), a forced sparse encoding means taps, `dense` dense. Other
+    /// depth multipliers stay dense (the taps kernel reads input channel c for output c).
+    static func depthwiseEncoding(for layer: Int, in model: Model, matrix: [Int8], layout: WeightLayout, choice: EncodingChoice,
+                                  strategy: PruningSpec.Strategy?, dsp: Bool) throws -> SparseEncoding {
+        let op = model.operators[layer]
+        guard case let .depthwiseConv2D(o) = op.options, o.depthMultiplier == 1, layout.cols <= 256,
+              model.tensor(op.inputs[0])?.shape.last == layout.rows else { return .dense }
+        switch choice {
+        case .auto, .measure:
+            return DepthwiseCost.choose(matrix, channels: layout.rows, taps: layout.cols, dsp: dsp)
+        case .fixed(.dense):
+            return .dense
+        case .nmOfStrategy:
+            guard case .nm = strategy else {
+                throw PruningError.badEncoding("nm", "give N and M (nm:N:M) unless the pruning strategy is nm:N:M")
+            }
+            return .taps
+        case .fixed:
+            return .taps
         }
     }
 }

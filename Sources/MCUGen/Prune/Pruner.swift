@@ -13,13 +13,11 @@ public struct LayerPruning: Sendable, Equatable {
 /// Applies a `PruningSpec` to a model: float32 weights before quantization, or int8 weights
 /// of an int8-only model. Pruned weights become exact zeros (symmetric quantization keeps them
 /// zero); structured pruning removes the channels from the graph instead. The prunable layers
-/// are CONV_2D and FULLY_CONNECTED with constant weights; depthwise filters (9 weights per
-/// channel, under 3% of a DS-CNN's weights) are left dense.
+/// are CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED with constant weights; which of them a
+/// spec prunes is `candidateLayers` (depthwise only for the per-weight strategies).
 public enum Pruner {
     public static func prune(_ model: Model, spec: PruningSpec, file: String) throws -> (model: Model, layers: [LayerPruning]) {
-        var candidates = prunableLayers(model)
-        if spec.keepFirstDense, !candidates.isEmpty { candidates.removeFirst() }
-        if spec.keepLastDense, !candidates.isEmpty { candidates.removeLast() }
+        let candidates = candidateLayers(model, spec: spec)
         var pruned = model
         var removed: [Int: Int] = [:]
         if case .structured = spec.strategy {
@@ -52,13 +50,24 @@ public enum Pruner {
         }
     }
 
-    /// CONV_2D and FULLY_CONNECTED layers with constant weights, in order.
+    /// CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED layers with constant weights, in order:
+    /// the layers pruning reports and that may take a sparse encoding.
     public static func prunableLayers(_ model: Model) -> [Int] {
         model.operators.indices.filter { i in
             let op = model.operators[i]
-            guard op.kind == .conv2D || op.kind == .fullyConnected, op.inputs.count > 1 else { return false }
+            guard [.conv2D, .depthwiseConv2D, .fullyConnected].contains(op.kind), op.inputs.count > 1 else { return false }
             return model.tensor(op.inputs[1])?.isConstant == true
         }
+    }
+
+    /// The layers `spec` prunes: the prunable layers, depthwise ones only when the strategy
+    /// prunes them (`PruningSpec.prunesDepthwise`), then without the first or the last one
+    /// when `--keep-first-dense` / `--keep-last-dense` ask.
+    public static func candidateLayers(_ model: Model, spec: PruningSpec) -> [Int] {
+        var candidates = prunableLayers(model).filter { spec.prunesDepthwise || model.operators[$0].kind != .depthwiseConv2D }
+        if spec.keepFirstDense, !candidates.isEmpty { candidates.removeFirst() }
+        if spec.keepLastDense, !candidates.isEmpty { candidates.removeLast() }
+        return candidates
     }
 
     static func weightTensor(_ model: Model, _ layer: Int, _ file: String) throws -> Tensor {
@@ -66,16 +75,18 @@ public enum Pruner {
     }
 
     /// The weights as a matrix [rows = output channels][cols = reduction length], plus the
-    /// dimensions ERK weighs: FC [O, I], conv [O, kH, kW, I].
+    /// dimensions ERK weighs (WeightLayout: depthwise rows are its channels, not shape[0]).
     static func matrixShape(_ model: Model, _ layer: Int, _ file: String) throws -> (rows: Int, cols: Int, dims: [Int]) {
         let w = try weightTensor(model, layer, file)
-        guard let rows = w.shape.first, rows > 0, w.elementCount > 0 else {
-            throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): empty weight tensor")
+        guard let layout = WeightLayout(kind: model.operators[layer].kind, shape: w.shape), w.elementCount == layout.rows * layout.cols else {
+            throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): empty or malformed weight tensor \(w.shape)")
         }
-        return (rows, w.elementCount / rows, w.shape)
+        return (layout.rows, layout.cols, layout.dims)
     }
 
-    /// Keep-masks (true = kept) per candidate layer.
+    /// Keep-masks (true = kept) per candidate layer, in tensor order. The N:M and block masks
+    /// read the magnitudes as [rows][cols]: right for FC and conv, whose tensors lie that way
+    /// (depthwise layers, which are transposed, are never candidates of those strategies).
     static func masks(spec: PruningSpec, layers: [Int], magnitudes: [[Float]], shapes: [(rows: Int, cols: Int, dims: [Int])],
                       model: Model) -> [[Bool]] {
         let counts = magnitudes.map(\.count)

@@ -49,17 +49,32 @@ public struct PruningSpec: Sendable, Equatable, CustomStringConvertible {
     public var allocation: Allocation
     public var keepFirstDense: Bool
     public var keepLastDense: Bool
+    /// Leave DEPTHWISE_CONV_2D layers dense even for a per-weight strategy (`--dense-depthwise`).
+    public var denseDepthwise: Bool
     /// Epochs of mask-preserving fine-tuning after pruning (`--finetune`).
     public var finetuneEpochs: Int
 
     public init(strategy: Strategy, sparsity: Double, allocation: Allocation? = nil, keepFirstDense: Bool = false,
-                keepLastDense: Bool = false, finetuneEpochs: Int = 0) {
+                keepLastDense: Bool = false, denseDepthwise: Bool = false, finetuneEpochs: Int = 0) {
         self.strategy = strategy
         self.sparsity = sparsity
         self.allocation = allocation ?? (strategy == .globalMagnitude ? .global : .uniform)
         self.keepFirstDense = keepFirstDense
         self.keepLastDense = keepLastDense
+        self.denseDepthwise = denseDepthwise
         self.finetuneEpochs = finetuneEpochs
+    }
+
+    /// Whether this spec prunes DEPTHWISE_CONV_2D weights: the per-weight strategies do (a 3x3
+    /// filter loses single taps), unless `denseDepthwise`. N:M groups and blocks run along the
+    /// reduction axis of a [out][reduction] matrix and do not fit 9-tap filters; structured
+    /// pruning removes channels and shrinks depthwise layers through their producers instead.
+    public var prunesDepthwise: Bool {
+        guard !denseDepthwise else { return false }
+        switch strategy {
+        case .random, .magnitude, .globalMagnitude, .gmp, .imp, .str: return true
+        case .nm, .block, .structured: return false
+        }
     }
 
     public var description: String {
@@ -79,7 +94,7 @@ public struct PruningSpec: Sendable, Equatable, CustomStringConvertible {
     /// Parses `STRATEGY[:PARAMS]`. `sparsity` is required except for N:M, whose sparsity is
     /// 1 - N/M (a given one must agree). Errors are one line, for the user.
     public static func parse(_ text: String, sparsity: Double?, allocation: Allocation? = nil, keepFirstDense: Bool = false,
-                             keepLastDense: Bool = false, finetuneEpochs: Int = 0) throws -> PruningSpec {
+                             keepLastDense: Bool = false, denseDepthwise: Bool = false, finetuneEpochs: Int = 0) throws -> PruningSpec {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let name = parts[0].lowercased()
         let params = Array(parts.dropFirst())
@@ -150,7 +165,7 @@ public struct PruningSpec: Sendable, Equatable, CustomStringConvertible {
         }
         guard finetuneEpochs >= 0, finetuneEpochs <= 1000 else { throw fail("--finetune must be 0 to 1000 epochs") }
         return PruningSpec(strategy: strategy, sparsity: s, allocation: allocation, keepFirstDense: keepFirstDense,
-                           keepLastDense: keepLastDense, finetuneEpochs: finetuneEpochs)
+                           keepLastDense: keepLastDense, denseDepthwise: denseDepthwise, finetuneEpochs: finetuneEpochs)
     }
 
     static func isRandom(_ s: Strategy) -> Bool {

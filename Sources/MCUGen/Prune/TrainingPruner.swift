@@ -13,9 +13,7 @@ public enum TrainingPruner {
         guard !data.train.isEmpty else {
             throw GeneratorError.invalidModel(file: file, problem: "\(spec) needs training data: --data with train_x and train_y")
         }
-        var candidates = Pruner.prunableLayers(model)
-        if spec.keepFirstDense, !candidates.isEmpty { candidates.removeFirst() }
-        if spec.keepLastDense, !candidates.isEmpty { candidates.removeLast() }
+        let candidates = Pruner.candidateLayers(model, spec: spec)
         let weights = candidates.map { model.operators[$0].inputs[1] }
         var trainer = Trainer(network: try FloatNetwork(model, file: file))
         trainer.learningRate = learningRate

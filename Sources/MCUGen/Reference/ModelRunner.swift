@@ -140,7 +140,16 @@ public enum ModelRunner {
         let (lo, hi) = activationRange(op.activation, output)
         let act = KernelReference.Activation(inputOffset: -zeroPoint(inputTensor), outputOffset: zeroPoint(output), min: lo, max: hi)
         let q = quant(input: inputTensor, weights: weights, output: output, channels: outC)
-        if encoding != .dense, op.kind != .depthwiseConv2D, let rows = weights.shape.first, rows > 0 {
+        if encoding != .dense, case let .depthwiseConv2D(o) = op.options {
+            let g = geometry(inShape: inputTensor.shape, outShape: output.shape, outC: outC, kH: weights.shape[1],
+                             kW: weights.shape[2], strideH: o.strideH, strideW: o.strideW, padding: o.padding)
+            guard o.depthMultiplier == 1, g.inC == outC else {
+                throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): sparse depthwise needs depth multiplier 1")
+            }
+            let sparse = try SparseDepthwise(weights: w, channels: outC, taps: g.kH * g.kW, bias: b, inputOffset: act.inputOffset)
+            return sparse.run(input: input, geometry: g, act: act, quant: q)
+        }
+        if encoding != .dense, let rows = weights.shape.first, rows > 0 {
             let sparse = try SparseLayer(weights: w, rows: rows, cols: w.count / rows, bias: b, inputOffset: act.inputOffset,
                                          encoding: encoding)
             if case let .conv2D(o) = op.options {

@@ -44,6 +44,7 @@ public enum EncodingSelector {
         case (.nm, true, true): return Cost(perUnit: 5.2, perRow: 47)
         case (.nm, false, false): return Cost(perUnit: 24.8, perRow: 289)
         case (.nm, false, true): return Cost(perUnit: 26.6, perRow: 195)
+        case (.taps, _, _): return Cost(perUnit: .infinity, perRow: 0)  // depthwise only: depthwiseEstimate
         }
     }
 
@@ -51,6 +52,7 @@ public enum EncodingSelector {
     /// nil when the encoding cannot hold the matrix.
     public static func estimate(_ weights: [Int8], rows: Int, cols: Int, encoding: SparseEncoding, dsp: Bool,
                                 conv: Bool = false) -> Double? {
+        guard encoding != .taps else { return nil }
         let units: Int
         if encoding == .dense {
             units = rows * cols

@@ -9,6 +9,9 @@ public enum SparseEncoding: Sendable, Equatable, Hashable, CustomStringConvertib
     case nm(n: Int, m: Int)
     /// Aligned 1x4 blocks along the reduction axis.
     case block4
+    /// DEPTHWISE_CONV_2D (depth multiplier 1) only: per channel its kept taps, a uint8 tap
+    /// number and an int8 weight each (SparseDepthwise).
+    case taps
 
     public var description: String {
         switch self {
@@ -18,15 +21,21 @@ public enum SparseEncoding: Sendable, Equatable, Hashable, CustomStringConvertib
         case .bitmask: return "bitmask"
         case let .nm(n, m): return "nm:\(n):\(m)"
         case .block4: return "block"
+        case .taps: return "taps"
         }
     }
 
-    /// Every encoding `auto` may choose for a layer pruned with `strategy`.
+    /// Every encoding `auto` may choose for a FULLY_CONNECTED or CONV_2D layer pruned with
+    /// `strategy` (a depthwise layer's are `depthwiseCandidates`).
     public static func candidates(for strategy: PruningSpec.Strategy?) -> [SparseEncoding] {
         var all: [SparseEncoding] = [.dense, .csr8, .csr16, .bitmask, .block4]
         if case let .nm(n, m) = strategy { all.append(.nm(n: n, m: m)) }
         return all
     }
+
+    /// The encodings of a DEPTHWISE_CONV_2D layer with depth multiplier 1 (other multipliers
+    /// stay dense).
+    public static let depthwiseCandidates: [SparseEncoding] = [.dense, .taps]
 }
 
 /// The `--encoding` choice: one encoding for every pruned layer, `auto` (the cost rule), or

@@ -9,7 +9,7 @@ public struct SparseMatrix: Sendable, Equatable {
     /// The index array as little-endian bytes (element size `indexElementBytes`).
     public var index: [UInt8]
     public var indexElementBytes: Int
-    /// Entries (CSR) or blocks (block) per row; empty for the other encodings.
+    /// Entries (CSR, taps) or blocks (block) per row; empty for the other encodings.
     public var rowCount: [UInt16]
 
     /// The kernel's format number (NN_SPARSE_*): 2:4 over whole groups uses pattern codes.
@@ -21,6 +21,7 @@ public struct SparseMatrix: Sendable, Equatable {
         case .bitmask: return 3
         case let .nm(n, m): return SparseMatrix.usesPatternCodes(n: n, m: m, cols: cols) ? 5 : 4
         case .block4: return 6
+        case .taps: return 16  // NN_SPARSE_DW_TAPS
         }
     }
 
@@ -54,6 +55,13 @@ public struct SparseMatrix: Sendable, Equatable {
                     m.values.append(v); m.index.append(UInt8(gap)); count += 1
                     last = c
                 }
+                m.rowCount.append(UInt16(count))
+            }
+        case .taps:
+            guard cols <= 256 else { throw PruningError.badEncoding("taps", "a filter of \(cols) taps exceeds 256 (uint8 tap numbers)") }
+            for r in 0..<rows {
+                var count = 0
+                for (c, v) in zip(0..., row(r)) where v != 0 { m.values.append(v); m.index.append(UInt8(c)); count += 1 }
                 m.rowCount.append(UInt16(count))
             }
         case .csr16:
@@ -163,7 +171,7 @@ public struct SparseMatrix: Sendable, Equatable {
         switch encoding {
         case .dense:
             for (i, v) in values.enumerated() { body(i / max(cols, 1), i % max(cols, 1), v) }
-        case .csr8, .csr16, .block4:
+        case .csr8, .csr16, .block4, .taps:
             var e = 0
             for r in 0..<rows {
                 var col = 0
@@ -173,6 +181,8 @@ public struct SparseMatrix: Sendable, Equatable {
                         col += Int(index[e]); body(r, col, values[e])
                     case .csr16:
                         body(r, u16(e), values[e])
+                    case .taps:
+                        body(r, Int(index[e]), values[e])
                     default:
                         for j in 0..<4 where 4 * u16(e) + j < cols { body(r, 4 * u16(e) + j, values[4 * e + j]) }
                     }
