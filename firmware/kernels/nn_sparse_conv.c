@@ -30,10 +30,11 @@
  * registers. */
 static __attribute__((noinline)) void finish4_general(const row_finish_t *f, int r, int32_t a0, int32_t a1,
                                                       int32_t a2, int32_t a3, int8_t *out, int stride) {
-    out[0] = finish_general(f, r, a0);
-    out[stride] = finish_general(f, r, a1);
-    out[2 * stride] = finish_general(f, r, a2);
-    out[3 * stride] = finish_general(f, r, a3);
+    const int32_t b = f->bias[r];
+    out[0] = finish_general(f, r, a0 + b);
+    out[stride] = finish_general(f, r, a1 + b);
+    out[2 * stride] = finish_general(f, r, a2 + b);
+    out[3 * stride] = finish_general(f, r, a3 + b);
 }
 
 /* A clamp narrower than int8 after nn_requant4's SSAT (the same as clamping before it). */

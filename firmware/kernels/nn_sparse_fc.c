@@ -21,20 +21,21 @@ int nn_sparse_scratch_words(const nn_sparse_t *w, int conv) {
  * requantization (finish_rows1): each loop keeps its registers, and a per-tensor layer's
  * requantization is worked out once per block. */
 #if defined(__ARM_FEATURE_DSP)
-/* acc[i] = the dot product of row i with x, for `rows` rows of CSR16 entries (count[i] each).
+/* acc[i] = bias[i] + the dot product of row i with x, for `rows` rows of CSR16 entries
+ * (count[i] each).
  * Four entries per iteration: the four columns' inputs loaded sign-extended and packed in
  * pairs (x0, x2) and (x1, x3) by PKHBT, against SXTB16 (ROR 8) of the value word, two SMLAD;
  * then the last 0-3 entries one MLA each. The row loop is in the same assembly, so that a short
  * row costs a dozen cycles besides its entries (GCC 12 spills around an inner asm loop). */
 static inline __attribute__((always_inline)) void csr16_dots(const int8_t **pv, const uint16_t **pcol,
-                                                             const uint16_t *count, int rows, const int8_t *x,
-                                                             int32_t *acc) {
+                                                             const uint16_t *count, const int32_t *bias, int rows,
+                                                             const int8_t *x, int32_t *acc) {
     const int8_t *v = *pv;
     const uint16_t *col = *pcol;
     int32_t n, a, c0, c1, c2, c3, w;
     __asm__ volatile("0:\n\t"
                      "ldrh    %[n], [%[count]], #2\n\t"
-                     "movs    %[a], #0\n\t"
+                     "ldr     %[a], [%[bias]], #4\n\t"
                      "subs    %[n], %[n], #4\n\t"
                      "blt     2f\n"
                      "1:\n\t"
@@ -70,7 +71,7 @@ static inline __attribute__((always_inline)) void csr16_dots(const int8_t **pv, 
                      "str     %[a], [%[acc]], #4\n\t"
                      "subs    %[rows], %[rows], #1\n\t"
                      "bne     0b\n\t"
-                     : [v] "+r"(v), [col] "+r"(col), [count] "+r"(count), [rows] "+r"(rows), [acc] "+r"(acc),
+                     : [v] "+r"(v), [col] "+r"(col), [count] "+r"(count), [bias] "+r"(bias), [rows] "+r"(rows), [acc] "+r"(acc),
                        [n] "=&r"(n), [a] "=&r"(a), [c0] "=&r"(c0), [c1] "=&r"(c1), [c2] "=&r"(c2), [c3] "=&r"(c3),
                        [w] "=&r"(w)
                      : [x] "r"(x)
@@ -82,16 +83,16 @@ static inline __attribute__((always_inline)) void csr16_dots(const int8_t **pv, 
 /* The same for CSR8: each delta advances the input pointer; the four deltas are summed into
  * offsets first, so that the four loads do not wait on each other. */
 static inline __attribute__((always_inline)) void csr8_dots(const int8_t **pv, const uint8_t **pd,
-                                                            const uint16_t *count, int rows, const int8_t *x,
-                                                            int32_t *acc) {
+                                                            const uint16_t *count, const int32_t *bias, int rows,
+                                                            const int8_t *x, int32_t *acc) {
     const int8_t *v = *pv;
     const uint8_t *d = *pd;
     const int8_t *p;
     int32_t n, a, c0, c1, c2, c3, w;
     __asm__ volatile("0:\n\t"
                      "ldrh    %[n], [%[count]], #2\n\t"
-                     "movs    %[a], #0\n\t"
-                     "mov     %[p], %[x]\n\t"
+                     "ldr     %[a], [%[bias]], #4\n\t"
+                     "ldr     %[p], %[xm]\n\t"                  /* x, from memory: no register left */
                      "subs    %[n], %[n], #4\n\t"
                      "blt     2f\n"
                      "1:\n\t"
@@ -132,17 +133,17 @@ static inline __attribute__((always_inline)) void csr8_dots(const int8_t **pv, c
                      "str     %[a], [%[acc]], #4\n\t"
                      "subs    %[rows], %[rows], #1\n\t"
                      "bne     0b\n\t"
-                     : [v] "+r"(v), [d] "+r"(d), [count] "+r"(count), [rows] "+r"(rows), [acc] "+r"(acc),
+                     : [v] "+r"(v), [d] "+r"(d), [count] "+r"(count), [bias] "+r"(bias), [rows] "+r"(rows), [acc] "+r"(acc),
                        [p] "=&r"(p), [n] "=&r"(n), [a] "=&r"(a), [c0] "=&r"(c0), [c1] "=&r"(c1), [c2] "=&r"(c2),
                        [c3] "=&r"(c3), [w] "=&r"(w)
-                     : [x] "r"(x)
+                     : [xm] "m"(x)
                      : "cc", "memory");
     *pv = v;
     *pd = d;
 }
 
-/* Requantization of rows r .. r + n - 1 (accumulators without bias) for a per-tensor layer:
- * nn_requant_out's fast path with its constants worked out once. With y = acc + bias and
+/* Requantization of rows r .. r + n - 1 from their accumulators y = acc[i] (bias included) for
+ * a per-tensor layer: nn_requant_out's fast path with its constants worked out once. With
  * |y| < 2^(29 - left), x = y << left is exact and |x| < 2^29, so 2x = y << (left + 1) in one
  * shift; for r + 1 <= 21 the output offset joins the rounding constant (|2h| < 2^30,
  * |offset| * 2^(r+1) <= 2^28: no overflow), and adding offset * 2^(r+1) before the shift adds
@@ -156,11 +157,10 @@ static inline __attribute__((always_inline)) int finish_rows1_per_tensor(const r
     if (r1 > 21 || left > 27) return 1;
     const int32_t l1 = left + 1, k = (1 << (r1 - 1)) + f->out_off * (1 << r1);
     const uint32_t half = 1u << (29 - left);
-    const int32_t *bias = f->bias + r;
     uint32_t range = 0;
     out += r;
     for (int i = 0; i < n; i++) {
-        const int32_t y = acc[i] + bias[i];
+        const int32_t y = acc[i];
         int32_t h;
         range |= (uint32_t)y + half; /* a bit at 30 - left or above: |y| >= 2^(29 - left) */
         __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"((int32_t)((uint32_t)y << l1)), "r"(m));
@@ -169,12 +169,12 @@ static inline __attribute__((always_inline)) int finish_rows1_per_tensor(const r
     return (range >> (30 - left)) != 0;
 }
 #else
-static inline void csr16_dots(const int8_t **pv, const uint16_t **pcol, const uint16_t *count, int rows,
-                              const int8_t *x, int32_t *acc) {
+static inline void csr16_dots(const int8_t **pv, const uint16_t **pcol, const uint16_t *count, const int32_t *bias,
+                              int rows, const int8_t *x, int32_t *acc) {
     const int8_t *v = *pv;
     const uint16_t *col = *pcol;
     for (int i = 0; i < rows; i++) {
-        int32_t a = 0;
+        int32_t a = bias[i];
         for (int n = count[i]; n > 0; n--) a += *v++ * x[*col++];
         acc[i] = a;
     }
@@ -182,12 +182,12 @@ static inline void csr16_dots(const int8_t **pv, const uint16_t **pcol, const ui
     *pcol = col;
 }
 
-static inline void csr8_dots(const int8_t **pv, const uint8_t **pd, const uint16_t *count, int rows, const int8_t *x,
-                             int32_t *acc) {
+static inline void csr8_dots(const int8_t **pv, const uint8_t **pd, const uint16_t *count, const int32_t *bias,
+                             int rows, const int8_t *x, int32_t *acc) {
     const int8_t *v = *pv;
     const uint8_t *d = *pd;
     for (int i = 0; i < rows; i++) {
-        int32_t a = 0;
+        int32_t a = bias[i];
         const int8_t *p = x;
         for (int n = count[i]; n > 0; n--) {
             p += *d++;
@@ -200,7 +200,8 @@ static inline void csr8_dots(const int8_t **pv, const uint8_t **pd, const uint16
 }
 #endif
 
-/* Bias, requantization and clamp of rows r .. r + n - 1 from their accumulators acc[i]. */
+/* Requantization and clamp of rows r .. r + n - 1 from their accumulators acc[i] (bias
+ * included). */
 static inline __attribute__((always_inline)) void finish_rows1(const row_finish_t *f, int r, int n, const int32_t *acc, int8_t *out) {
 #if defined(__ARM_FEATURE_DSP)
     if (!f->per_channel && f->full && f->mult[0] != 0 && !finish_rows1_per_tensor(f, r, n, acc, out)) return;
@@ -215,7 +216,7 @@ static void matvec_csr8(const nn_sparse_t *w, const int8_t *x, int8_t *out, cons
     for (int r = 0; r < w->rows; r += ROW_BLOCK_FC) {
         const int n = w->rows - r < ROW_BLOCK_FC ? w->rows - r : ROW_BLOCK_FC;
         int32_t acc[ROW_BLOCK_FC];
-        csr8_dots(&v, &d, w->row_count + r, n, x, acc);
+        csr8_dots(&v, &d, w->row_count + r, w->bias + r, n, x, acc);
         finish_rows1(&f, r, n, acc, out);
     }
 }
@@ -227,7 +228,7 @@ static void matvec_csr16(const nn_sparse_t *w, const int8_t *x, int8_t *out, con
     for (int r = 0; r < w->rows; r += ROW_BLOCK_FC) {
         const int n = w->rows - r < ROW_BLOCK_FC ? w->rows - r : ROW_BLOCK_FC;
         int32_t acc[ROW_BLOCK_FC];
-        csr16_dots(&v, &col, w->row_count + r, n, x, acc);
+        csr16_dots(&v, &col, w->row_count + r, w->bias + r, n, x, acc);
         finish_rows1(&f, r, n, acc, out);
     }
 }

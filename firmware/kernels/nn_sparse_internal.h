@@ -42,30 +42,30 @@ static inline row_finish_t row_finish(const nn_sparse_t *w, const nn_act_t *act,
     return f;
 }
 
-/* Row r's output for an accumulator without its bias, in general: nn_requant_out (nn_internal.h)
- * is nn_requantize + output offset + clamp, with a fast SMMULR path on the DSP cores. Out of
- * line, so that the row loops keep their registers. */
-static __attribute__((noinline, unused)) int8_t finish_general(const row_finish_t *f, int r, int32_t acc) {
+/* Row r's output from its accumulator y (bias included), in general: nn_requant_out
+ * (nn_internal.h) is nn_requantize + output offset + clamp, with a fast SMMULR path on the DSP
+ * cores. Out of line, so that the row loops keep their registers. */
+static __attribute__((noinline, unused)) int8_t finish_general(const row_finish_t *f, int r, int32_t y) {
     const int qi = f->per_channel ? r : 0;
-    return (int8_t)nn_requant_out(acc + f->bias[r], f->mult[qi], f->shift[qi], f->out_off, f->lo, f->hi);
+    return (int8_t)nn_requant_out(y, f->mult[qi], f->shift[qi], f->out_off, f->lo, f->hi);
 }
 
-/* Row r's output for one column. On the DSP path nn_requant1 (branch-free) unless the
- * accumulator is outside its range. */
-static inline __attribute__((always_inline)) int8_t finish1(const row_finish_t *f, int r, int32_t acc) {
+/* Row r's output for one column from its accumulator y (bias included). On the DSP path
+ * nn_requant1 (branch-free) unless y is outside its range. */
+static inline __attribute__((always_inline)) int8_t finish1(const row_finish_t *f, int r, int32_t y) {
     const int qi = f->per_channel ? r : 0;
     /* A channel whose weights were all pruned has multiplier 0 (and a saturated bias): nn_requantize
      * gives 0 for any accumulator. */
     if (f->mult[qi] == 0) return (int8_t)nn_clamp(f->out_off, f->lo, f->hi);
 #if defined(__ARM_FEATURE_DSP)
     int32_t v;
-    if (__builtin_expect(!nn_requant1(acc + f->bias[r], f->mult[qi], f->shift[qi], f->out_off, &v), 1))
+    if (__builtin_expect(!nn_requant1(y, f->mult[qi], f->shift[qi], f->out_off, &v), 1))
         return (int8_t)(f->full ? v : nn_clamp(v, f->lo, f->hi)); /* after SSAT, as clamping the unsaturated value */
 #endif
-    return finish_general(f, r, acc);
+    return finish_general(f, r, y);
 }
 
-#define FINISH1(r) (out[r] = finish1(&f, (r), acc))
+#define FINISH1(r) (out[r] = finish1(&f, (r), acc + f.bias[r]))
 
 /* 2:4 rows hold an even number of groups, so that each row starts on a code byte. */
 static inline int nm24_group_pairs(int cols) { return (groups_of(cols, 4) + 1) / 2; }
