@@ -551,6 +551,32 @@ static void copy_bytes(int8_t *dst, const int8_t *src, int n) {
     for (int i = 0; i < n; i++) dst[i] = src[i];
 }
 
+/* gather4_row for one input channel and stride 1 (a first layer on a grey image): the four
+ * pixels' taps at (ky, kx) are four consecutive input bytes, one word load when they lie inside
+ * the input row; bytes outside it read the zero point. */
+static void gather4_row_c1(const int8_t *input, const nn_geom_t *g, int oy, int ox, int8_t zp, uint32_t *xs) {
+    const int x0 = ox - g->pad_left, w = g->in_w;
+    const uint32_t z4 = (uint8_t)zp * 0x01010101u;
+    for (int ky = 0; ky < g->k_h; ky++, xs += g->k_w) {
+        const int y = oy * g->stride_h - g->pad_top + ky;
+        const int8_t *row = input + y * w;
+        for (int kx = 0; kx < g->k_w; kx++) {
+            const int x = x0 + kx; /* pixel 0's tap; pixel i's is x + i */
+            uint32_t v = z4;
+            if (y < 0 || y >= g->in_h) {
+                /* above or below the input */
+            } else if (x >= 0 && x + 3 < w) {
+                memcpy(&v, row + x, 4);
+            } else {
+                for (int i = 0; i < 4; i++) {
+                    if (x + i >= 0 && x + i < w) v = (v & ~(0xFFu << 8 * i)) | (uint32_t)(uint8_t)row[x + i] << 8 * i;
+                }
+            }
+            xs[kx] = v;
+        }
+    }
+}
+
 /* The interleaved im2col columns of four pixels of one output row, (oy, ox) .. (oy, ox + 3),
  * without a per-pixel column: their taps in kernel row ky lie in one input span of
  * k_w + 3 stride_w pixels, pixel i's starting i * stride_w pixels in. The span is read in place
@@ -558,6 +584,10 @@ static void copy_bytes(int8_t *dst, const int8_t *src, int n) {
  * rows above or below the input are the zero point. */
 static void gather4_row(const int8_t *input, const nn_geom_t *g, int oy, int ox, int8_t zp, int8_t *span,
                         uint32_t *xs) {
+    if (g->in_c == 1 && g->stride_w == 1) {
+        gather4_row_c1(input, g, oy, ox, zp, xs);
+        return;
+    }
     const int c = g->in_c, row = g->k_w * c, step = g->stride_w * c;
     const int xlen = g->k_w + 3 * g->stride_w, x0 = ox * g->stride_w - g->pad_left;
     int lo = x0 < 0 ? -x0 : 0, hi = x0 + xlen > g->in_w ? g->in_w - x0 : xlen; /* in-bounds pixels [lo, hi) */
