@@ -280,9 +280,12 @@ private func cases(_ kind: Kind) -> [KernelCase] {
                                   call: "fully_connected_sparse_s8(\(p)_in, &\(p)_sw, out, \(batches), &\(p)_act, &\(p)_q, sparse_scratch);",
                                   expected: exp, sparseScratch: layer.scratch))
         case .sparseConv:
-            let inC = r.pick([1, 1, 3, 4, 8, 16]), outC = r.pick([1, 2, 5, 8, 9, 17])
+            // Every third case: stride 1, SAME, rows of eight pixels, a four-pixel encoding: the
+            // gathers along a row (one input channel, or word transposes), borders included.
+            let rowGather = i % 3 == 0
+            let inC = rowGather ? [1, 4, 16, 1][i / 3] : r.pick([1, 1, 3, 4, 8, 16]), outC = r.pick([1, 2, 5, 8, 9, 17])
             var g = randomGeometry(&r, inC: inC, outC: outC, kernels: [(3, 3), (1, 1), (2, 3), (5, 1), (3, 3)])
-            if i % 3 == 0 {  // stride 1, SAME, rows of eight pixels: the four-pixel gathers along a row
+            if rowGather {
                 g = Ref.Geometry.make(inH: r.int(2...5), inW: 8, inC: inC, outC: outC, kH: 3, kW: 3, strideH: 1, strideW: 1, same: true)
             }
             let input = r.activations(g.inH * g.inW * g.inC)
@@ -290,7 +293,8 @@ private func cases(_ kind: Kind) -> [KernelCase] {
             let act = r.activation(inputOffset: r.inputOffset(), outputZP: Int32(saturate ? r.pick([-128, 127]) : r.int(-128...127)))
             var q = r.quant(channels: outC, perChannel: r.int(0...3) != 0, saturate: saturate, depth: g.kH * g.kW * g.inC)
             let layer = try! sparseLayer(p, &r, weights: &weights, bias: &bias, quant: &q, rows: outC, cols: g.kH * g.kW * g.inC,
-                                         inputOffset: act.inputOffset, saturate: saturate, conv: true)
+                                         inputOffset: act.inputOffset, saturate: saturate, conv: true,
+                                         encoding: rowGather ? (i % 2 == 0 ? .csr16 : .csr8) : nil)
             let exp = Ref.conv2d(input: input, weights: weights, bias: bias, geometry: g, act: act, quant: q)
             out.append(KernelCase(decls: cArray("\(p)_in", input) + layer.decls + cAct(p, act) + cQuant(p, q) + cGeom(p, g),
                                   call: "conv2d_sparse_s8(\(p)_in, &\(p)_sw, out, &\(p)_g, &\(p)_act, &\(p)_q, sparse_scratch);",
