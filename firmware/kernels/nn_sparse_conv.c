@@ -28,7 +28,7 @@
 /* finish4 in general (accumulators outside nn_requant4's range, right shifts of 30 or more, a
  * clamp narrower than int8, the plain C path). Out of line, so that the row loops keep their
  * registers. */
-static __attribute__((noinline)) void finish4_general(const row_finish_t *f, int r, int32_t a0, int32_t a1,
+static __attribute__((noinline, unused)) void finish4_general(const row_finish_t *f, int r, int32_t a0, int32_t a1,
                                                       int32_t a2, int32_t a3, int8_t *out, int stride) {
     const int32_t b = f->bias[r];
     out[0] = finish_general(f, r, a0 + b);
@@ -71,8 +71,14 @@ static inline __attribute__((always_inline)) void finish4(const row_finish_t *f,
         out[3 * stride] = (int8_t)v[3];
         return;
     }
-#endif
     finish4_general(f, r, a0, a1, a2, a3, out, stride);
+#else
+    const int32_t b = f->bias[r], s = f->shift[qi];
+    out[0] = (int8_t)nn_requant_out(a0 + b, m, s, f->out_off, f->lo, f->hi);
+    out[stride] = (int8_t)nn_requant_out(a1 + b, m, s, f->out_off, f->lo, f->hi);
+    out[2 * stride] = (int8_t)nn_requant_out(a2 + b, m, s, f->out_off, f->lo, f->hi);
+    out[3 * stride] = (int8_t)nn_requant_out(a3 + b, m, s, f->out_off, f->lo, f->hi);
+#endif
 }
 
 #define FINISH4(r) finish4(&f, (r), a0, a1, a2, a3, out, stride)
@@ -511,21 +517,26 @@ static inline void transpose4(uint32_t a, uint32_t b, uint32_t c, uint32_t d, ui
 
 /* xs[j] = byte j of the four spans src + i * step (pixel i in byte i), for j < len. Whole words
  * are transposed four at a time when the spans are word-aligned; with step 1 (one input
- * channel, stride 1) each xs word is the four bytes at src + j. */
+ * channel, stride 1) each xs word is the four bytes at src + j (one unaligned load where the
+ * core has them). */
 static void interleave4(const int8_t *src, int step, int len, uint32_t *xs) {
     int j = 0;
     if ((((uintptr_t)src | (uint32_t)step) & 3) == 0) {
         for (; j + 4 <= len; j += 4, xs += 4) {
+            const int8_t *s0 = __builtin_assume_aligned(src + j, 4);
             uint32_t a, b, c, d;
-            memcpy(&a, src + j, 4);
-            memcpy(&b, src + step + j, 4);
-            memcpy(&c, src + 2 * step + j, 4);
-            memcpy(&d, src + 3 * step + j, 4);
+            memcpy(&a, s0, 4);
+            memcpy(&b, s0 + step, 4);
+            memcpy(&c, s0 + 2 * step, 4);
+            memcpy(&d, s0 + 3 * step, 4);
             transpose4(a, b, c, d, xs);
         }
-    } else if (step == 1) {
+    }
+#if defined(__ARM_FEATURE_UNALIGNED)
+    else if (step == 1) {
         for (; j < len; j++) memcpy(xs++, src + j, 4);
     }
+#endif
     for (; j < len; j++) {
         const int8_t *q = src + j;
         *xs++ = (uint32_t)(uint8_t)q[0] | (uint32_t)(uint8_t)q[step] << 8 | (uint32_t)(uint8_t)q[2 * step] << 16 |
@@ -545,7 +556,9 @@ static void fill_zp(int8_t *dst, int n, int8_t zp) {
 
 static void copy_bytes(int8_t *dst, const int8_t *src, int n) {
     if ((((uintptr_t)dst | (uintptr_t)src | (uint32_t)n) & 3) == 0) {
-        for (int i = 0; i < n; i += 4) memcpy(dst + i, src + i, 4);
+        int8_t *d = __builtin_assume_aligned(dst, 4);
+        const int8_t *s = __builtin_assume_aligned(src, 4);
+        for (int i = 0; i < n; i += 4) memcpy(d + i, s + i, 4);
         return;
     }
     for (int i = 0; i < n; i++) dst[i] = src[i];
@@ -565,9 +578,13 @@ static void gather4_row_c1(const int8_t *input, const nn_geom_t *g, int oy, int 
             uint32_t v = z4;
             if (y < 0 || y >= g->in_h) {
                 /* above or below the input */
-            } else if (x >= 0 && x + 3 < w) {
+            }
+#if defined(__ARM_FEATURE_UNALIGNED)
+            else if (x >= 0 && x + 3 < w) {
                 memcpy(&v, row + x, 4);
-            } else {
+            }
+#endif
+            else {
                 for (int i = 0; i < 4; i++) {
                     if (x + i >= 0 && x + i < w) v = (v & ~(0xFFu << 8 * i)) | (uint32_t)(uint8_t)row[x + i] << 8 * i;
                 }

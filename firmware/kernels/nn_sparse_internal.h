@@ -61,8 +61,10 @@ static inline __attribute__((always_inline)) int8_t finish1(const row_finish_t *
     int32_t v;
     if (__builtin_expect(!nn_requant1(y, f->mult[qi], f->shift[qi], f->out_off, &v), 1))
         return (int8_t)(f->full ? v : nn_clamp(v, f->lo, f->hi)); /* after SSAT, as clamping the unsaturated value */
-#endif
     return finish_general(f, r, y);
+#else
+    return (int8_t)nn_requant_out(y, f->mult[qi], f->shift[qi], f->out_off, f->lo, f->hi);
+#endif
 }
 
 #define FINISH1(r) (out[r] = finish1(&f, (r), acc + f.bias[r]))
