@@ -84,9 +84,10 @@ static inline __attribute__((always_inline)) void finish4(const row_finish_t *f,
 #define FINISH4(r) finish4(&f, (r), a0, a1, a2, a3, out, stride)
 
 /* ---- CSR rows against four pixels ----
- * A row's four accumulators are computed by csr8_row4 / csr16_row4 for a block of up to
- * ROW_BLOCK rows, and then the block is requantized (finish_rows4): the two loops do not
- * compete for registers, which the assembly of both needs. */
+ * On the DSP path a row's four accumulators are computed by csr8_row4 / csr16_row4 for a block
+ * of up to ROW_BLOCK rows, and then the block is requantized (finish_rows4): the two loops do
+ * not compete for registers, which the assembly of both needs. The plain C path keeps a row's
+ * accumulators in registers up to its requantization. */
 #if defined(__ARM_FEATURE_DSP)
 /* Four entries per iteration, with SMLAD: two entries share one SMLAD per pixel. SXTB16 of
  * the value word gives (v0, v2), with ROR 8 (v1, v3); PKHBT / PKHTB of two column words give
@@ -243,45 +244,10 @@ static inline __attribute__((always_inline)) void csr8_row4(const int8_t **pv, c
     *pv = v;
     *pd = d;
 }
-#else
-static inline void csr16_row4(const int8_t **pv, const uint16_t **pcol, int n, const int32_t *xs, int32_t acc[4]) {
-    const int8_t *v = *pv;
-    const uint16_t *col = *pcol;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (; n > 0; n--) {
-        int32_t wv = *v++, x4 = xs[*col++];
-        MAC4(wv, x4);
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-    *pv = v;
-    *pcol = col;
-}
 
-static inline void csr8_row4(const int8_t **pv, const uint8_t **pd, int n, const int32_t *xs, int32_t acc[4]) {
-    const int8_t *v = *pv;
-    const uint8_t *d = *pd;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (const int32_t *p = xs; n > 0; n--) {
-        p += *d++;
-        int32_t wv = *v++, x4 = *p;
-        MAC4(wv, x4);
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-    *pv = v;
-    *pd = d;
-}
-#endif
-
-/* Bias, requantization and clamp of rows r .. r + n - 1 from their accumulators acc[i][pixel];
- * finish4 row by row, with the row's parameters walked by pointer. */
+/* Bias, requantization and clamp of rows r .. r + n - 1 from their accumulators acc[i][pixel]:
+ * with the int8 clamp, nn_requant4 with the row's parameters walked by pointer; else finish4. */
 static void finish_rows4(const row_finish_t *f, int r, int n, int32_t (*acc)[4], int8_t *out, int stride) {
-#if defined(__ARM_FEATURE_DSP)
     if (f->full) {
         const int qs = f->per_channel ? 1 : 0;
         const int32_t *mult = f->mult + r * qs, *shift = f->shift + r * qs, *bias = f->bias + r;
@@ -304,7 +270,6 @@ static void finish_rows4(const row_finish_t *f, int r, int n, int32_t (*acc)[4],
         }
         return;
     }
-#endif
     for (int i = 0; i < n; i++, r++) finish4(f, r, acc[i][0], acc[i][1], acc[i][2], acc[i][3], out, stride);
 }
 
@@ -333,6 +298,40 @@ static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, 
         finish_rows4(&f, r, n, acc, out, stride);
     }
 }
+#else
+/* Plain C: a row at a time, its four accumulators in registers up to the requantization. */
+static void matvec4_csr8(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
+                         const nn_quant_t *q) {
+    const row_finish_t f = row_finish(w, act, q);
+    const int8_t *v = w->values;
+    const uint8_t *d = (const uint8_t *)w->index;
+    for (int r = 0; r < w->rows; r++) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const int32_t *p = xs;
+        for (int n = w->row_count[r]; n > 0; n--) {
+            p += *d++;
+            int32_t wv = *v++, x4 = *p;
+            MAC4(wv, x4);
+        }
+        finish4(&f, r, a0, a1, a2, a3, out, stride);
+    }
+}
+
+static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
+                          const nn_quant_t *q) {
+    const row_finish_t f = row_finish(w, act, q);
+    const int8_t *v = w->values;
+    const uint16_t *col = (const uint16_t *)w->index;
+    for (int r = 0; r < w->rows; r++) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (int n = w->row_count[r]; n > 0; n--) {
+            int32_t wv = *v++, x4 = xs[*col++];
+            MAC4(wv, x4);
+        }
+        finish4(&f, r, a0, a1, a2, a3, out, stride);
+    }
+}
+#endif
 
 #if defined(__ARM_FEATURE_DSP)
 /* The four pixels' pair tables, interleaved: for group g and pattern k, four words (one per
@@ -515,6 +514,14 @@ static inline void transpose4(uint32_t a, uint32_t b, uint32_t c, uint32_t d, ui
 #endif
 }
 
+/* A word load from a word-aligned address (one LDR also where unaligned loads trap or are not
+ * inlined, M0+). */
+static inline uint32_t load_aligned32(const int8_t *p) {
+    uint32_t v;
+    memcpy(&v, __builtin_assume_aligned(p, 4), 4);
+    return v;
+}
+
 /* xs[j] = byte j of the four spans src + i * step (pixel i in byte i), for j < len. Whole words
  * are transposed four at a time when the spans are word-aligned; with step 1 (one input
  * channel, stride 1) each xs word is the four bytes at src + j (one unaligned load where the
@@ -523,13 +530,9 @@ static void interleave4(const int8_t *src, int step, int len, uint32_t *xs) {
     int j = 0;
     if ((((uintptr_t)src | (uint32_t)step) & 3) == 0) {
         for (; j + 4 <= len; j += 4, xs += 4) {
-            const int8_t *s0 = __builtin_assume_aligned(src + j, 4);
-            uint32_t a, b, c, d;
-            memcpy(&a, s0, 4);
-            memcpy(&b, s0 + step, 4);
-            memcpy(&c, s0 + 2 * step, 4);
-            memcpy(&d, s0 + 3 * step, 4);
-            transpose4(a, b, c, d, xs);
+            const int8_t *s0 = src + j;
+            transpose4(load_aligned32(s0), load_aligned32(s0 + step), load_aligned32(s0 + 2 * step),
+                       load_aligned32(s0 + 3 * step), xs);
         }
     }
 #if defined(__ARM_FEATURE_UNALIGNED)
