@@ -246,31 +246,28 @@ static inline __attribute__((always_inline)) void csr8_row4(const int8_t **pv, c
 }
 
 /* Bias, requantization and clamp of rows r .. r + n - 1 from their accumulators acc[i][pixel]:
- * with the int8 clamp, nn_requant4 with the row's parameters walked by pointer; else finish4. */
+ * finish4 with the rows' parameters walked by pointer. */
 static void finish_rows4(const row_finish_t *f, int r, int n, int32_t (*acc)[4], int8_t *out, int stride) {
-    if (f->full) {
-        const int qs = f->per_channel ? 1 : 0;
-        const int32_t *mult = f->mult + r * qs, *shift = f->shift + r * qs, *bias = f->bias + r;
-        const int32_t oo = f->out_off;
-        int8_t *o = out + r, *o2 = out + 2 * stride + r;
-        for (int i = 0; i < n; i++, o++, o2++, mult += qs, shift += qs) {
-            const int32_t m = *mult, b = *bias++, *a = acc[i];
-            int32_t v[4];
-            if (m == 0) {
-                /* all weights pruned: nn_requantize gives 0 for any accumulator */
-                o[0] = o[stride] = o2[0] = o2[stride] = (int8_t)oo;
-            } else if (!nn_requant4(a[0] + b, a[1] + b, a[2] + b, a[3] + b, m, *shift, oo, v)) {
-                o[0] = (int8_t)v[0];
-                o[stride] = (int8_t)v[1];
-                o2[0] = (int8_t)v[2];
-                o2[stride] = (int8_t)v[3];
-            } else {
-                finish4_general(f, r + i, a[0], a[1], a[2], a[3], o, stride);
-            }
+    const int qs = f->per_channel ? 1 : 0;
+    const int32_t *mult = f->mult + r * qs, *shift = f->shift + r * qs, *bias = f->bias + r;
+    const int32_t oo = f->out_off;
+    int8_t *o = out + r, *o2 = out + 2 * stride + r;
+    for (int i = 0; i < n; i++, o++, o2++, mult += qs, shift += qs) {
+        const int32_t m = *mult, b = *bias++, *a = acc[i];
+        int32_t v[4];
+        if (m == 0) {
+            /* all weights pruned: nn_requantize gives 0 for any accumulator */
+            o[0] = o[stride] = o2[0] = o2[stride] = (int8_t)nn_clamp(oo, f->lo, f->hi);
+        } else if (!nn_requant4(a[0] + b, a[1] + b, a[2] + b, a[3] + b, m, *shift, oo, v)) {
+            if (!f->full) clamp4(v, f->lo, f->hi);
+            o[0] = (int8_t)v[0];
+            o[stride] = (int8_t)v[1];
+            o2[0] = (int8_t)v[2];
+            o2[stride] = (int8_t)v[3];
+        } else {
+            finish4_general(f, r + i, a[0], a[1], a[2], a[3], o, stride);
         }
-        return;
     }
-    for (int i = 0; i < n; i++, r++) finish4(f, r, acc[i][0], acc[i][1], acc[i][2], acc[i][3], out, stride);
 }
 
 static void matvec4_csr8(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
