@@ -92,7 +92,7 @@ static inline __attribute__((always_inline)) void finish4(const row_finish_t *f,
 /* Four entries per iteration, with SMLAD: two entries share one SMLAD per pixel. SXTB16 of
  * the value word gives (v0, v2), with ROR 8 (v1, v3); PKHBT / PKHTB of two column words give
  * bytes (p0, p1) or (p2, p3) of both columns, and SXTB16 (ROR 8) widens each pixel's pair:
- * 33 instructions for 16 MACs, against 44 with one SMLAxy per MAC. Then the last 0-3 entries
+ * 34 instructions for 16 MACs, against 44 with one SMLAxy per MAC. Then the last 0-3 entries
  * one at a time (SMLABB / SMLABT). In assembly: 13 registers. */
 static inline __attribute__((always_inline)) void csr16_row4(const int8_t **pv, const uint16_t **pcol, int n,
                                                              const int32_t *xs, int32_t acc[4]) {
