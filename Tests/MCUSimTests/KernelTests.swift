@@ -13,7 +13,8 @@ import Testing
 // output bytes as hex ("case <i>: <hex>").
 
 private let kernelDir = FixtureBuilder.repositoryRoot + "/firmware/kernels"
-private let kernelSources = ["nn_fully_connected.c", "nn_conv.c", "nn_pool_add.c", "nn_softmax.c"].map { kernelDir + "/" + $0 }
+private let kernelSources = ["nn_fully_connected.c", "nn_conv.c", "nn_pool_add.c", "nn_softmax.c", "nn_sparse_fc.c",
+                             "nn_sparse_conv.c"].map { kernelDir + "/" + $0 }
 private typealias Ref = KernelReference
 private typealias QA = QuantizedArithmetic
 
@@ -77,10 +78,14 @@ private struct KernelCase {
     var expected: [Int8]
     var macs: Int = 0
     var scratch: Int = 0
+    /// int32 words of sparse kernel scratch.
+    var sparseScratch: Int = 0
 }
 
+/// Word-aligned, as the generator's arena and weights are (the word paths of max pooling and
+/// of the sparse convolution's gathers need it).
 private func cArray(_ name: String, _ v: [Int8], const: Bool = true) -> String {
-    "static \(const ? "const " : "")int8_t \(name)[\(max(v.count, 1))] = {\(v.map(String.init).joined(separator: ","))};\n"
+    "static \(const ? "const " : "")int8_t \(name)[\(max(v.count, 1))] __attribute__((aligned(4))) = {\(v.map(String.init).joined(separator: ","))};\n"
 }
 private func cArray(_ name: String, _ v: [Int32]) -> String {
     "static const int32_t \(name)[\(max(v.count, 1))] = {\(v.map { $0 == .min ? "(-2147483647-1)" : String($0) }.joined(separator: ","))};\n"
@@ -121,7 +126,73 @@ private func fcCase(_ p: String, _ r: inout SplitMix64, batches: Int, inF: Int, 
 }
 
 private enum Kind: String, CaseIterable, Sendable {
-    case fullyConnected, conv2d, depthwise, avgPool, maxPool, add, softmax
+    case fullyConnected, conv2d, depthwise, avgPool, maxPool, add, softmax, sparseFC, sparseConv
+}
+
+/// A sparse FC or conv case: `weights` pruned to `sparsity` (2:4 for nm), some output channels
+/// pruned whole as the quantizer leaves them (multiplier 0, shift 0, bias +-INT32_MAX), in
+/// saturating cases a right shift of 30 or 31, and often a bias near 2^30 (outside the range of
+/// nn_requant1/nn_requant4 and the per-tensor FC path: the general path). Returns the C declarations of the encoded layer (prefix `p`).
+private func sparseLayer(_ p: String, _ r: inout SplitMix64, weights: inout [Int8], bias: inout [Int32], quant q: inout Ref.Quant,
+                         rows: Int, cols: Int, inputOffset: Int32, saturate: Bool, conv: Bool,
+                         encoding chosen: SparseEncoding? = nil) throws -> (decls: String, scratch: Int) {
+    let encoding = chosen ?? r.pick([SparseEncoding.csr8, .csr16, .csr16, .bitmask, .block4, .nm(n: 2, m: 4)])
+    let sparsity = r.pick([0.5, 0.8, 0.9, 0.95])
+    for row in 0..<rows {
+        for g in stride(from: 0, to: cols, by: 4) {
+            let group = g..<min(g + 4, cols)
+            if case .nm = encoding {  // keep the two largest of each group of four
+                let keep = group.sorted { abs(Int(weights[row * cols + $0])) > abs(Int(weights[row * cols + $1])) }.prefix(2)
+                for c in group where !keep.contains(c) { weights[row * cols + c] = 0 }
+            } else {
+                for c in group where r.unit() < sparsity { weights[row * cols + c] = 0 }
+            }
+        }
+    }
+    if q.perChannel && rows > 1 {
+        for row in 1..<rows where r.int(0...3) == 0 {  // a channel pruned whole
+            for c in 0..<cols { weights[row * cols + c] = 0 }
+            q.multipliers[row] = 0
+            q.shifts[row] = 0
+            bias[row] = r.int(0...1) == 0 ? Int32.max : -Int32.max
+        }
+        if saturate { q.shifts[0] = Int32(r.pick([-30, -31])) }
+    }
+    if saturate || r.int(0...2) == 0 {  // row 0 (or the last): x = (acc + bias) << left near +-2^30
+        let row = q.perChannel && saturate ? rows - 1 : 0, qi = q.perChannel ? row : 0
+        if q.multipliers[qi] != 0 {
+            bias[row] = Int32(r.pick([1, -1]) * (((1 << 30) + r.int(0...1000)) >> Int(max(q.shifts[qi], 0))))
+        }
+    }
+    let layer = try SparseLayer(weights: weights, rows: rows, cols: cols, bias: bias, inputOffset: inputOffset, encoding: encoding)
+    let m = layer.matrix
+    var decls = cArray("\(p)_v", m.values) + cArray("\(p)_fb", layer.foldedBias)
+    var index = "0", counts = "0"
+    if !m.index.isEmpty {
+        let b = m.index
+        switch m.indexElementBytes {
+        case 2:
+            let items = stride(from: 0, to: b.count - 1, by: 2).map { String(Int(b[$0]) | Int(b[$0 + 1]) << 8) }
+            decls += "static const uint16_t \(p)_idx[\(items.count)] = {\(items.joined(separator: ","))};\n"
+        case 4:
+            let items = stride(from: 0, to: b.count - 3, by: 4).map { (i: Int) -> String in
+                let word = (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[i + $1]) << (8 * UInt32($1)) }
+                return String(word) + "u"
+            }
+            decls += "static const uint32_t \(p)_idx[\(items.count)] = {\(items.joined(separator: ","))};\n"
+        default:
+            decls += "static const uint8_t \(p)_idx[\(b.count)] = {\(b.map(String.init).joined(separator: ","))};\n"
+        }
+        index = "\(p)_idx"
+    }
+    if !m.rowCount.isEmpty {
+        decls += "static const uint16_t \(p)_rc[\(m.rowCount.count)] = {\(m.rowCount.map(String.init).joined(separator: ","))};\n"
+        counts = "\(p)_rc"
+    }
+    var (n, mm) = (0, 0)
+    if case let .nm(a, b) = encoding { (n, mm) = (a, b) }
+    decls += "static const nn_sparse_t \(p)_sw = {\(m.cFormat), \(rows), \(cols), \(n), \(mm), \(p)_v, \(index), \(counts), \(p)_fb};\n"
+    return (decls, layer.scratchWords(conv: conv))
 }
 
 private func randomGeometry(_ r: inout SplitMix64, inC: Int, outC: Int, kernels: [(Int, Int)]) -> Ref.Geometry {
@@ -191,6 +262,43 @@ private func cases(_ kind: Kind) -> [KernelCase] {
                                   call: "softmax_s8(\(p)_in, out, \(rows), \(rowSize), \(params.inputMultiplier), "
                                       + "\(params.inputLeftShift), \(params.diffMin));",
                                   expected: Ref.softmax(input: input, rows: rows, rowSize: rowSize, params: params)))
+        case .sparseFC:
+            let batches = r.int(1...2), inF = r.pick([1, 3, 7, 16, 33, 64, 65]), outF = r.pick([1, 3, 5, 8, 17, 40])
+            let input = r.activations(batches * inF)
+            var weights = r.weights(inF * outF), bias = r.biases(outF, saturate: saturate)
+            // Every third case as the generator emits an MLP layer: CSR, per-tensor, the int8 clamp.
+            let mlp = i % 3 == 0
+            var act = r.activation(inputOffset: r.inputOffset(), outputZP: Int32(saturate ? r.pick([-128, 127]) : r.int(-128...127)))
+            if mlp { act = Ref.Activation(inputOffset: act.inputOffset, outputOffset: act.outputOffset) }
+            var q = r.quant(channels: outF, perChannel: !mlp && r.int(0...2) != 0, saturate: saturate, depth: inF)
+            let layer = try! sparseLayer(p, &r, weights: &weights, bias: &bias, quant: &q, rows: outF, cols: inF,
+                                         inputOffset: act.inputOffset, saturate: saturate, conv: false,
+                                         encoding: mlp ? (i % 2 == 0 ? .csr16 : .csr8) : nil)
+            let exp = Ref.fullyConnected(input: input, weights: weights, bias: bias, batches: batches, inFeatures: inF,
+                                         outFeatures: outF, act: act, quant: q)
+            out.append(KernelCase(decls: cArray("\(p)_in", input) + layer.decls + cAct(p, act) + cQuant(p, q),
+                                  call: "fully_connected_sparse_s8(\(p)_in, &\(p)_sw, out, \(batches), &\(p)_act, &\(p)_q, sparse_scratch);",
+                                  expected: exp, sparseScratch: layer.scratch))
+        case .sparseConv:
+            // Every third case: stride 1, SAME, rows of eight pixels, a four-pixel encoding: the
+            // gathers along a row (one input channel, or word transposes), borders included.
+            let rowGather = i % 3 == 0
+            let inC = rowGather ? [1, 4, 16, 1][i / 3] : r.pick([1, 1, 3, 4, 8, 16]), outC = r.pick([1, 2, 5, 8, 9, 17])
+            var g = randomGeometry(&r, inC: inC, outC: outC, kernels: [(3, 3), (1, 1), (2, 3), (5, 1), (3, 3)])
+            if rowGather {
+                g = Ref.Geometry.make(inH: r.int(2...5), inW: 8, inC: inC, outC: outC, kH: 3, kW: 3, strideH: 1, strideW: 1, same: true)
+            }
+            let input = r.activations(g.inH * g.inW * g.inC)
+            var weights = r.weights(g.kH * g.kW * g.inC * outC), bias = r.biases(outC, saturate: saturate)
+            let act = r.activation(inputOffset: r.inputOffset(), outputZP: Int32(saturate ? r.pick([-128, 127]) : r.int(-128...127)))
+            var q = r.quant(channels: outC, perChannel: r.int(0...3) != 0, saturate: saturate, depth: g.kH * g.kW * g.inC)
+            let layer = try! sparseLayer(p, &r, weights: &weights, bias: &bias, quant: &q, rows: outC, cols: g.kH * g.kW * g.inC,
+                                         inputOffset: act.inputOffset, saturate: saturate, conv: true,
+                                         encoding: rowGather ? (i % 2 == 0 ? .csr16 : .csr8) : nil)
+            let exp = Ref.conv2d(input: input, weights: weights, bias: bias, geometry: g, act: act, quant: q)
+            out.append(KernelCase(decls: cArray("\(p)_in", input) + layer.decls + cAct(p, act) + cQuant(p, q) + cGeom(p, g),
+                                  call: "conv2d_sparse_s8(\(p)_in, &\(p)_sw, out, &\(p)_g, &\(p)_act, &\(p)_q, sparse_scratch);",
+                                  expected: exp, sparseScratch: layer.scratch))
         case .add:
             let n = r.int(1...97)
             let a = r.int8s(n), b = r.int8s(n)
@@ -220,10 +328,11 @@ private func cases(_ kind: Kind) -> [KernelCase] {
 
 /// The C harness: all cases' data, then each call inside its region of interest and a hex dump.
 private func harness(_ cases: [KernelCase]) -> String {
-    var s = "#include <stdio.h>\n#include <string.h>\n#include \"mcusim.h\"\n#include \"mcusim_nn.h\"\n\n"
+    var s = "#include <stdio.h>\n#include <string.h>\n#include \"mcusim.h\"\n#include \"mcusim_nn.h\"\n#include \"nn_sparse.h\"\n\n"
     for c in cases { s += c.decls }
-    s += "static int8_t out[\(max(cases.map(\.expected.count).max() ?? 1, 1))];\n"
+    s += "static int8_t out[\(max(cases.map(\.expected.count).max() ?? 1, 1))] __attribute__((aligned(4)));\n"
     s += "static int16_t scratch[\(max(cases.map(\.scratch).max() ?? 1, 1))];\n"
+    s += "static int32_t sparse_scratch[\(max(cases.map(\.sparseScratch).max() ?? 1, 1))];\n"
     s += """
         static char line[2 * sizeof(out) + 32];
         static void dump(int id, int n) {
@@ -238,6 +347,7 @@ private func harness(_ cases: [KernelCase]) -> String {
         }
         int main(void) {
             (void)scratch;
+            (void)sparse_scratch;
 
         """
     for (i, c) in cases.enumerated() {

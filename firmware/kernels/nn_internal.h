@@ -113,6 +113,99 @@ static inline int nn_requant_pair(int32_t a0, int32_t a1, int32_t m, int32_t shi
     return 0;
 }
 
+/* nn_requant_pair for one accumulator: 0 and the int8 result in *v, or non-zero when the
+ * accumulator is outside the fast path's range (or r >= 30). */
+static inline int nn_requant1(int32_t a, int32_t m, int32_t shift, int32_t out_off, int32_t *v) {
+    int32_t left, t, fail;
+    __asm__("bic     %[left], %[shift], %[shift], asr #31\n\t" /* left = max(shift, 0) */
+            "lsl     %[a], %[a], %[left]\n\t"                 /* x */
+            "sub     %[left], %[left], %[shift]\n\t"          /* right shift r */
+            "add     %[shift], %[a], #0x20000000\n\t"         /* fail: x + 2^29 >= 2^30 ... */
+            "add     %[t], %[left], #2\n\t"                   /* ... or r + 2 >= 32 */
+            "orr     %[fail], %[t], %[shift], lsr #25\n\t"
+            "lsrs    %[fail], %[fail], #5\n\t"
+            "lsl     %[a], %[a], #1\n\t"
+            "smmulr  %[a], %[a], %[m]\n\t"                    /* h = (2x*m + 2^31) >> 32 */
+            "movs    %[t], #1\n\t"
+            "lsl     %[t], %[t], %[left]\n\t"                 /* 2^r */
+            "add     %[left], %[left], #1\n\t"
+            "add     %[t], %[t], %[a], lsl #1\n\t"            /* (2h + 2^r - (h < 0)) >> (r + 1) */
+            "add     %[t], %[t], %[a], asr #31\n\t"
+            "asr     %[a], %[t], %[left]\n\t"
+            "add     %[a], %[a], %[oo]\n\t"
+            "ssat    %[a], #8, %[a]\n\t"
+            : [a] "+&r"(a), [shift] "+&r"(shift), [left] "=&r"(left), [t] "=&r"(t), [fail] "=&r"(fail)
+            : [m] "r"(m), [oo] "r"(out_off)
+            : "cc");
+    if (__builtin_expect(fail != 0, 0)) return 1;
+    *v = a;
+    return 0;
+}
+
+/* nn_requant_pair for four accumulators with the same parameters (four pixels of one channel):
+ * one range test for the four, about eleven instructions each. */
+static inline int nn_requant4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t m, int32_t shift,
+                              int32_t out_off, int32_t v[4]) {
+    int32_t left, t, fail;
+    __asm__("bic     %[left], %[shift], %[shift], asr #31\n\t" /* left = max(shift, 0) */
+            "lsl     %[a0], %[a0], %[left]\n\t"                /* x0 .. x3 */
+            "lsl     %[a1], %[a1], %[left]\n\t"
+            "lsl     %[a2], %[a2], %[left]\n\t"
+            "lsl     %[a3], %[a3], %[left]\n\t"
+            "sub     %[left], %[left], %[shift]\n\t"           /* right shift r */
+            "add     %[shift], %[a0], #0x20000000\n\t"         /* fail: some x + 2^29 >= 2^30 ... */
+            "add     %[t], %[a1], #0x20000000\n\t"
+            "orr     %[shift], %[shift], %[t]\n\t"
+            "add     %[t], %[a2], #0x20000000\n\t"
+            "orr     %[shift], %[shift], %[t]\n\t"
+            "add     %[t], %[a3], #0x20000000\n\t"
+            "orr     %[shift], %[shift], %[t]\n\t"
+            "add     %[t], %[left], #2\n\t"                    /* ... or r + 2 >= 32 */
+            "orr     %[fail], %[t], %[shift], lsr #25\n\t"
+            "lsrs    %[fail], %[fail], #5\n\t"
+            "lsl     %[a0], %[a0], #1\n\t"
+            "smmulr  %[a0], %[a0], %[m]\n\t"                   /* h = (2x*m + 2^31) >> 32 */
+            "lsl     %[a1], %[a1], #1\n\t"
+            "smmulr  %[a1], %[a1], %[m]\n\t"
+            "lsl     %[a2], %[a2], #1\n\t"
+            "smmulr  %[a2], %[a2], %[m]\n\t"
+            "lsl     %[a3], %[a3], #1\n\t"
+            "smmulr  %[a3], %[a3], %[m]\n\t"
+            "movs    %[t], #1\n\t"
+            "lsl     %[t], %[t], %[left]\n\t"                  /* 2^r */
+            "add     %[left], %[left], #1\n\t"
+            "add     %[shift], %[t], %[a0], lsl #1\n\t"        /* (2h + 2^r - (h < 0)) >> (r + 1) */
+            "add     %[shift], %[shift], %[a0], asr #31\n\t"
+            "asr     %[a0], %[shift], %[left]\n\t"
+            "add     %[shift], %[t], %[a1], lsl #1\n\t"
+            "add     %[shift], %[shift], %[a1], asr #31\n\t"
+            "asr     %[a1], %[shift], %[left]\n\t"
+            "add     %[shift], %[t], %[a2], lsl #1\n\t"
+            "add     %[shift], %[shift], %[a2], asr #31\n\t"
+            "asr     %[a2], %[shift], %[left]\n\t"
+            "add     %[shift], %[t], %[a3], lsl #1\n\t"
+            "add     %[shift], %[shift], %[a3], asr #31\n\t"
+            "asr     %[a3], %[shift], %[left]\n\t"
+            "add     %[a0], %[a0], %[oo]\n\t"                  /* + output offset, to int8 */
+            "add     %[a1], %[a1], %[oo]\n\t"
+            "add     %[a2], %[a2], %[oo]\n\t"
+            "add     %[a3], %[a3], %[oo]\n\t"
+            "ssat    %[a0], #8, %[a0]\n\t"
+            "ssat    %[a1], #8, %[a1]\n\t"
+            "ssat    %[a2], #8, %[a2]\n\t"
+            "ssat    %[a3], #8, %[a3]\n\t"
+            : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [shift] "+&r"(shift),
+              [left] "=&r"(left), [t] "=&r"(t), [fail] "=&r"(fail)
+            : [m] "r"(m), [oo] "r"(out_off)
+            : "cc");
+    if (__builtin_expect(fail != 0, 0)) return 1;
+    v[0] = a0;
+    v[1] = a1;
+    v[2] = a2;
+    v[3] = a3;
+    return 0;
+}
+
 #else
 static inline int32_t nn_requant_out(int32_t acc, int32_t m, int32_t shift, int32_t out_off, int32_t lo,
                                      int32_t hi) {

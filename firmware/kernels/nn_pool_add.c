@@ -27,7 +27,68 @@ void avg_pool2d_s8(const int8_t *input, int8_t *output, const nn_geom_t *g, int3
     }
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/* Per byte, the larger of a and b as int8: SSUB8 sets GE[i] where a_i >= b_i, SEL takes those
+ * bytes from a and the others from b. */
+static inline uint32_t max_s8x4(uint32_t a, uint32_t b) {
+    uint32_t r;
+    __asm__("ssub8   %0, %1, %2\n\t"
+            "sel     %0, %1, %2"
+            : "=&r"(r)
+            : "r"(a), "r"(b)
+            : "cc");
+    return r;
+}
+
+/* The smaller: where a_i >= b_i, b_i. */
+static inline uint32_t min_s8x4(uint32_t a, uint32_t b) {
+    uint32_t r;
+    __asm__("ssub8   %0, %1, %2\n\t"
+            "sel     %0, %2, %1"
+            : "=&r"(r)
+            : "r"(a), "r"(b)
+            : "cc");
+    return r;
+}
+
+/* max_pool2d_s8 four channels at a time (in_c a multiple of 4, word-aligned tensors): one word
+ * load per tap brings four channels, max_s8x4 keeps the larger bytes. A full 2x2 window (the
+ * usual max pool) is four loads and three max_s8x4 per word. */
+static void max_pool_words(const int8_t *input, int8_t *output, const nn_geom_t *g, int32_t act_min,
+                           int32_t act_max) {
+    const uint32_t lo = (uint8_t)act_min * 0x01010101u, hi = (uint8_t)act_max * 0x01010101u;
+    const int clamp = act_min > -128 || act_max < 127, words = g->in_c / 4, row = g->in_w * words;
+    const uint32_t *in = (const uint32_t *)(const void *)input;
+    uint32_t *out = (uint32_t *)(void *)output;
+    for (int oy = 0; oy < g->out_h; oy++) {
+        for (int ox = 0; ox < g->out_w; ox++) {
+            POOL_WINDOW
+            const uint32_t *p = in + ((y0 + ky0) * g->in_w + x0 + kx0) * words; /* window's first tap */
+            const int nky = ky1 - ky0, nkx = kx1 - kx0;
+            for (int c = 0; c < words; c++, p++) {
+                uint32_t m;
+                if (nky == 2 && nkx == 2) {
+                    m = max_s8x4(max_s8x4(p[0], p[words]), max_s8x4(p[row], p[row + words]));
+                } else {
+                    m = 0x80808080u; /* -128 in every byte */
+                    for (int ky = 0; ky < nky; ky++)
+                        for (int kx = 0; kx < nkx; kx++) m = max_s8x4(p[ky * row + kx * words], m);
+                }
+                if (clamp) m = min_s8x4(max_s8x4(m, lo), hi);
+                *out++ = m;
+            }
+        }
+    }
+}
+#endif
+
 void max_pool2d_s8(const int8_t *input, int8_t *output, const nn_geom_t *g, int32_t act_min, int32_t act_max) {
+#if defined(__ARM_FEATURE_DSP)
+    if ((g->in_c & 3) == 0 && (((uintptr_t)input | (uintptr_t)output) & 3) == 0) {
+        max_pool_words(input, output, g, act_min, act_max);
+        return;
+    }
+#endif
     for (int oy = 0; oy < g->out_h; oy++) {
         for (int ox = 0; ox < g->out_w; ox++) {
             POOL_WINDOW

@@ -24,31 +24,50 @@ static inline int ctz32(uint32_t x) {
 }
 #endif
 
-/* The requantization parameters of a layer, loaded once per call (FINISH1 / FINISH4 use them). */
+/* Rows per block where a kernel computes a block's accumulators first and requantizes them
+ * after (CSR): 128 bytes of stack, one accumulator per row in FC, four in convolutions. */
+enum { ROW_BLOCK_FC = 32, ROW_BLOCK = 8 };
+
+/* The requantization parameters of a layer, loaded once per call (finish1 / finish4 use them). */
 typedef struct {
     const int32_t *mult, *shift, *bias;
     int per_channel;
     int32_t out_off, lo, hi;
+    int full; /* the clamp is the int8 range */
 } row_finish_t;
 
 static inline row_finish_t row_finish(const nn_sparse_t *w, const nn_act_t *act, const nn_quant_t *q) {
-    row_finish_t f = {q->multiplier, q->shift, w->bias, q->per_channel, act->output_offset, act->act_min, act->act_max};
+    row_finish_t f = {q->multiplier, q->shift, w->bias, q->per_channel, act->output_offset, act->act_min, act->act_max,
+                      act->act_min == -128 && act->act_max == 127};
     return f;
 }
 
-/* A row's requantization parameters: bias, multiplier and shift. nn_requant_out (nn_internal.h)
- * is the same arithmetic as nn_requantize with a fast SMMULR path on the DSP cores. */
-#define ROW_PARAMS(r)                                                                \
-    int qi_ = f.per_channel ? (r) : 0;                                               \
-    int32_t m_ = f.mult[qi_], s_ = f.shift[qi_], b_ = f.bias[r]
+/* Row r's output from its accumulator y (bias included), in general: nn_requant_out
+ * (nn_internal.h) is nn_requantize + output offset + clamp, with a fast SMMULR path on the DSP
+ * cores. Out of line, so that the row loops keep their registers. */
+static __attribute__((noinline, unused)) int8_t finish_general(const row_finish_t *f, int r, int32_t y) {
+    const int qi = f->per_channel ? r : 0;
+    return (int8_t)nn_requant_out(y, f->mult[qi], f->shift[qi], f->out_off, f->lo, f->hi);
+}
 
-#define REQUANT(acc) nn_requant_out((acc) + b_, m_, s_, f.out_off, f.lo, f.hi)
+/* Row r's output for one column from its accumulator y (bias included). On the DSP path
+ * nn_requant1 (branch-free) unless y is outside its range. */
+static inline __attribute__((always_inline)) int8_t finish1(const row_finish_t *f, int r, int32_t y) {
+    const int qi = f->per_channel ? r : 0;
+    /* A channel whose weights were all pruned has multiplier 0 (and a saturated bias): nn_requantize
+     * gives 0 for any accumulator. */
+    if (f->mult[qi] == 0) return (int8_t)nn_clamp(f->out_off, f->lo, f->hi);
+#if defined(__ARM_FEATURE_DSP)
+    int32_t v;
+    if (__builtin_expect(!nn_requant1(y, f->mult[qi], f->shift[qi], f->out_off, &v), 1))
+        return (int8_t)(f->full ? v : nn_clamp(v, f->lo, f->hi)); /* after SSAT, as clamping the unsaturated value */
+    return finish_general(f, r, y);
+#else
+    return (int8_t)nn_requant_out(y, f->mult[qi], f->shift[qi], f->out_off, f->lo, f->hi);
+#endif
+}
 
-#define FINISH1(r)                                                                   \
-    do {                                                                             \
-        ROW_PARAMS(r);                                                               \
-        out[r] = (int8_t)REQUANT(acc);                                                       \
-    } while (0)
+#define FINISH1(r) (out[r] = finish1(&f, (r), acc + f.bias[r]))
 
 /* 2:4 rows hold an even number of groups, so that each row starts on a code byte. */
 static inline int nm24_group_pairs(int cols) { return (groups_of(cols, 4) + 1) / 2; }
