@@ -195,12 +195,7 @@ func accountSkippedITInstructions(_ s: UnsafeMutablePointer<HotState>, address: 
 func fetchWord(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
     window.pointee.fetches &+= 1
     if window.pointee.fetchCached, s.pointee.cache != nil { return cachedFetchStall(s, word: word, window: window) }
-    let stall = UInt64(window.pointee.fetchWaitStates)
-    if stall != 0 {
-        s.pointee.fetchStallCycles &+= stall
-        s.pointee.cpiExtra &+= stall
-    }
-    return stall
+    return fetchWaitStall(s, window: window)
 }
 
 /// A fetch word of a cached code memory (already counted): a repeat of the last line is a hit
@@ -213,6 +208,13 @@ func cachedFetchStall(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window:
     s.pointee.lastCacheLine = line
     if cache.pointee.access(word << s.pointee.fetchShift) { return 0 }
     window.pointee.fetchMisses &+= 1
+    return fetchWaitStall(s, window: window)
+}
+
+/// The wait states of one fetch word from the window's memory, counted as fetch stalls
+/// (DWT CPICNT).
+@inline(__always)
+func fetchWaitStall(_ s: UnsafeMutablePointer<HotState>, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
     let stall = UInt64(window.pointee.fetchWaitStates)
     if stall != 0 {
         s.pointee.fetchStallCycles &+= stall
@@ -220,7 +222,6 @@ func cachedFetchStall(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window:
     }
     return stall
 }
-
 
 /// Cortex-M7 dual issue, approximated: two adjacent eligible instructions with no
 /// dependency share a cycle unless both use the same single unit (memory, multiplier, FPU).
