@@ -331,6 +331,19 @@ static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, 
 #endif
 
 #if defined(__ARM_FEATURE_DSP)
+/* PKHBT / PKHTB with a 16-bit shift: halfword lanes (lo.bottom, hi.bottom) and (lo.top, hi.top). */
+static inline uint32_t pack_bottoms(uint32_t lo, uint32_t hi) {
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+
+static inline uint32_t pack_tops(uint32_t lo, uint32_t hi) {
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+
 /* The four pixels' pair tables, interleaved: for group g and pattern k, four words (one per
  * pixel) holding that pattern's two inputs as int16 lanes. SXTB16 of an interleaved column
  * word gives pixels (0, 2), SXTB16 ROR 8 pixels (1, 3); halfword packing pairs the columns. */
@@ -338,18 +351,22 @@ static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *t) {
     int groups = 2 * nm24_group_pairs(cols);
     for (int g = 0; g < groups; g++, xs += 4, t += 24) {
         int c = 4 * g;
-        int32_t x0 = xs[0], x1 = c + 1 < cols ? xs[1] : 0, x2 = c + 2 < cols ? xs[2] : 0, x3 = c + 3 < cols ? xs[3] : 0;
-        if (c >= cols) x0 = 0;
+        int32_t x0, x1, x2, x3;
+        if (c + 3 < cols) {
+            x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
+        } else {
+            x0 = c < cols ? xs[0] : 0, x1 = c + 1 < cols ? xs[1] : 0, x2 = c + 2 < cols ? xs[2] : 0, x3 = 0;
+        }
         /* Lanes (pixel 0, pixel 2) and (pixel 1, pixel 3) of each column. */
         uint32_t e0 = (uint32_t)__sxtb16(x0), e1 = (uint32_t)__sxtb16(x1), e2 = (uint32_t)__sxtb16(x2), e3 = (uint32_t)__sxtb16(x3);
         uint32_t o0 = (uint32_t)nn_sxtb16_ror8(x0), o1 = (uint32_t)nn_sxtb16_ror8(x1);
         uint32_t o2 = (uint32_t)nn_sxtb16_ror8(x2), o3 = (uint32_t)nn_sxtb16_ror8(x3);
 /* Pattern k keeps columns a and b: pixel 0, 1, 2, 3 words (column a low, column b high). */
 #define PAIR(k, ea, eb, oa, ob)                                                      \
-        t[4 * (k)] = (int32_t)((ea & 0xFFFFu) | eb << 16);                           \
-        t[4 * (k) + 1] = (int32_t)((oa & 0xFFFFu) | ob << 16);                       \
-        t[4 * (k) + 2] = (int32_t)((eb & 0xFFFF0000u) | ea >> 16);                   \
-        t[4 * (k) + 3] = (int32_t)((ob & 0xFFFF0000u) | oa >> 16)
+        t[4 * (k)] = (int32_t)pack_bottoms(ea, eb);                                  \
+        t[4 * (k) + 1] = (int32_t)pack_bottoms(oa, ob);                              \
+        t[4 * (k) + 2] = (int32_t)pack_tops(ea, eb);                                 \
+        t[4 * (k) + 3] = (int32_t)pack_tops(oa, ob)
         PAIR(0, e0, e1, o0, o1);
         PAIR(1, e0, e2, o0, o2);
         PAIR(2, e0, e3, o0, o3);
@@ -375,15 +392,18 @@ static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
         /* Per group pair: its code byte and four value bytes; for each group, the pattern's
          * four pixel words from the table (group 0 at t + code * 16, group 1 at t + 96 +
          * code * 16) and four SMLAD. In assembly because it needs 14 registers and GCC 12
-         * spills two accumulators from the C version. LDRD brings two pixels' pair words at once. */
+         * spills two accumulators from the C version. LDRD brings two pixels' pair words at once.
+         * Two group pairs per iteration (the second's table words at offset 192), then an odd one. */
         __asm__ volatile(
+            "subs    %[n], %[n], #2\n\t"
+            "blt     2f\n"
             "1:\n\t"
             "ldrb    %[c], [%[codes]], #1\n\t"
             "ldr     %[wv], [%[v]], #4\n\t"
             "and     %[e], %[c], #15\n\t"
             "add     %[e], %[t], %[e], lsl #4\n\t"
             "sxtb16  %[wx], %[wv]\n\t"
-            "ldrd    %[x], %[y], [%[e]]\n\t"
+            "ldrd    %[x], %[y], [%[e], #0]\n\t"
             "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
             "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
             "ldrd    %[x], %[y], [%[e], #8]\n\t"
@@ -398,9 +418,53 @@ static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
             "ldrd    %[x], %[y], [%[e], #104]\n\t"
             "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
             "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "add     %[t], %[t], #192\n\t"
-            "subs    %[n], %[n], #1\n\t"
-            "bne     1b\n\t"
+            "ldrb    %[c], [%[codes]], #1\n\t"
+            "ldr     %[wv], [%[v]], #4\n\t"
+            "and     %[e], %[c], #15\n\t"
+            "add     %[e], %[t], %[e], lsl #4\n\t"
+            "sxtb16  %[wx], %[wv]\n\t"
+            "ldrd    %[x], %[y], [%[e], #192]\n\t"
+            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
+            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
+            "ldrd    %[x], %[y], [%[e], #200]\n\t"
+            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
+            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
+            "lsr     %[c], %[c], #4\n\t"
+            "add     %[e], %[t], %[c], lsl #4\n\t"
+            "sxtb16  %[wx], %[wv], ror #8\n\t"
+            "ldrd    %[x], %[y], [%[e], #288]\n\t"
+            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
+            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
+            "ldrd    %[x], %[y], [%[e], #296]\n\t"
+            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
+            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
+            "add     %[t], %[t], #384\n\t"
+            "subs    %[n], %[n], #2\n\t"
+            "bge     1b\n"
+            "2:\n\t"
+            "adds    %[n], %[n], #2\n\t"
+            "beq     3f\n\t"
+            "ldrb    %[c], [%[codes]], #1\n\t"
+            "ldr     %[wv], [%[v]], #4\n\t"
+            "and     %[e], %[c], #15\n\t"
+            "add     %[e], %[t], %[e], lsl #4\n\t"
+            "sxtb16  %[wx], %[wv]\n\t"
+            "ldrd    %[x], %[y], [%[e], #0]\n\t"
+            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
+            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
+            "ldrd    %[x], %[y], [%[e], #8]\n\t"
+            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
+            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
+            "lsr     %[c], %[c], #4\n\t"
+            "add     %[e], %[t], %[c], lsl #4\n\t"
+            "sxtb16  %[wx], %[wv], ror #8\n\t"
+            "ldrd    %[x], %[y], [%[e], #96]\n\t"
+            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
+            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
+            "ldrd    %[x], %[y], [%[e], #104]\n\t"
+            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
+            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
+            "3:\n\t"
             : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [n] "+r"(n), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
               [a3] "+r"(a3), [c] "=&r"(c), [wv] "=&r"(wv), [e] "=&r"(e), [wx] "=&r"(wx), [x] "=&r"(x), [y] "=&r"(y)
             :

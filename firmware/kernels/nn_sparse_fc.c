@@ -339,26 +339,90 @@ static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, cons
     for (int r = 0; r < w->rows; r++) {
         int32_t acc = 0;
         const int32_t *t = table;
-        int k = pairs;
-        /* Four groups per iteration: one halfword of codes, two words of values. */
-        for (; k >= 2; k -= 2) {
-            uint32_t c = codes[0] | (uint32_t)codes[1] << 8;
-            int32_t w0 = nn_read32(v), w1 = nn_read32(v + 4);
-            acc = __smlad(__sxtb16(w0), t[c & 15], acc);
-            acc = __smlad(nn_sxtb16_ror8(w0), t[6 + ((c >> 4) & 15)], acc);
-            acc = __smlad(__sxtb16(w1), t[12 + ((c >> 8) & 15)], acc);
-            acc = __smlad(nn_sxtb16_ror8(w1), t[18 + (c >> 12)], acc);
-            codes += 2;
-            v += 8;
-            t += 24;
-        }
-        if (k) {
-            uint32_t c = *codes++;
-            int32_t w0 = nn_read32(v);
-            acc = __smlad(__sxtb16(w0), t[c & 15], acc);
-            acc = __smlad(nn_sxtb16_ror8(w0), t[6 + (c >> 4)], acc);
-            v += 4;
-        }
+        int n = pairs;
+        uint32_t c, w0, w1, e, f1, tx, ty;
+        /* Per group pair: its code byte and four value bytes; group 0's pair word at t + code
+         * * 4, group 1's at t + 24 + code * 4, each against SXTB16 (ROR 8) of the value word.
+         * Four group pairs per iteration (one word of codes, the table at offsets 0, 48, 96,
+         * 144), then the last 0-3 one at a time. In assembly so that the loads pipeline and no
+         * address waits on the ALU result just before it. */
+        __asm__ volatile(
+            "subs    %[n], %[n], #4\n\t"
+            "blt     2f\n"
+            "1:\n\t"
+            "ldr     %[c], [%[codes]], #4\n\t"
+            "ldr     %[w0], [%[v]]\n\t"
+            "ldr     %[w1], [%[v], #4]\n\t"
+            "ubfx    %[e], %[c], #0, #4\n\t"
+            "ubfx    %[f], %[c], #4, #4\n\t"
+            "add     %[e], %[t], %[e], lsl #2\n\t"
+            "add     %[f], %[t], %[f], lsl #2\n\t"
+            "ldr     %[tx], [%[e], #0]\n\t"
+            "ldr     %[ty], [%[f], #24]\n\t"
+            "sxtb16  %[e], %[w0]\n\t"
+            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
+            "sxtb16  %[w0], %[w0], ror #8\n\t"
+            "smlad   %[acc], %[w0], %[ty], %[acc]\n\t"
+            "ubfx    %[e], %[c], #8, #4\n\t"
+            "ubfx    %[f], %[c], #12, #4\n\t"
+            "add     %[e], %[t], %[e], lsl #2\n\t"
+            "add     %[f], %[t], %[f], lsl #2\n\t"
+            "ldr     %[tx], [%[e], #48]\n\t"
+            "ldr     %[ty], [%[f], #72]\n\t"
+            "sxtb16  %[e], %[w1]\n\t"
+            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
+            "sxtb16  %[w1], %[w1], ror #8\n\t"
+            "smlad   %[acc], %[w1], %[ty], %[acc]\n\t"
+            "ldr     %[w0], [%[v], #8]\n\t"
+            "ldr     %[w1], [%[v], #12]\n\t"
+            "ubfx    %[e], %[c], #16, #4\n\t"
+            "ubfx    %[f], %[c], #20, #4\n\t"
+            "add     %[e], %[t], %[e], lsl #2\n\t"
+            "add     %[f], %[t], %[f], lsl #2\n\t"
+            "ldr     %[tx], [%[e], #96]\n\t"
+            "ldr     %[ty], [%[f], #120]\n\t"
+            "sxtb16  %[e], %[w0]\n\t"
+            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
+            "sxtb16  %[w0], %[w0], ror #8\n\t"
+            "smlad   %[acc], %[w0], %[ty], %[acc]\n\t"
+            "ubfx    %[e], %[c], #24, #4\n\t"
+            "ubfx    %[f], %[c], #28, #4\n\t"
+            "add     %[e], %[t], %[e], lsl #2\n\t"
+            "add     %[f], %[t], %[f], lsl #2\n\t"
+            "ldr     %[tx], [%[e], #144]\n\t"
+            "ldr     %[ty], [%[f], #168]\n\t"
+            "sxtb16  %[e], %[w1]\n\t"
+            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
+            "sxtb16  %[w1], %[w1], ror #8\n\t"
+            "smlad   %[acc], %[w1], %[ty], %[acc]\n\t"
+            "add     %[v], %[v], #16\n\t"
+            "add     %[t], %[t], #192\n\t"
+            "subs    %[n], %[n], #4\n\t"
+            "bge     1b\n"
+            "2:\n\t"
+            "adds    %[n], %[n], #4\n\t"
+            "beq     4f\n"
+            "3:\n\t"
+            "ldrb    %[c], [%[codes]], #1\n\t"
+            "ldr     %[w0], [%[v]], #4\n\t"
+            "ubfx    %[e], %[c], #0, #4\n\t"
+            "ubfx    %[f], %[c], #4, #4\n\t"
+            "add     %[e], %[t], %[e], lsl #2\n\t"
+            "add     %[f], %[t], %[f], lsl #2\n\t"
+            "ldr     %[tx], [%[e], #0]\n\t"
+            "ldr     %[ty], [%[f], #24]\n\t"
+            "sxtb16  %[e], %[w0]\n\t"
+            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
+            "sxtb16  %[w0], %[w0], ror #8\n\t"
+            "smlad   %[acc], %[w0], %[ty], %[acc]\n\t"
+            "add     %[t], %[t], #48\n\t"
+            "subs    %[n], %[n], #1\n\t"
+            "bne     3b\n"
+            "4:\n\t"
+            : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [n] "+r"(n), [acc] "+r"(acc), [c] "=&r"(c),
+              [w0] "=&r"(w0), [w1] "=&r"(w1), [e] "=&r"(e), [f] "=&r"(f1), [tx] "=&r"(tx), [ty] "=&r"(ty)
+            :
+            : "cc", "memory");
         FINISH1(r);
     }
 }
