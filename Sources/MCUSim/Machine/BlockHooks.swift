@@ -20,15 +20,7 @@ let blockHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawP
     }
     if s.pointee.block != nil { finishBlock(s) }
     guard let window = windowHolding(s, address) else { requestStop(s, uc, .switchToStepping, address); return }
-    let offset = Int((address &- window.pointee.base) >> 1)
-    let table = s.pointee.summaryTables.unsafelyUnwrapped[s.pointee.lastWindow]
-    var summary = table[offset]
-    if summary == nil || summary.unsafelyUnwrapped.pointee.size != size
-        || summary.unsafelyUnwrapped.pointee.generation != s.pointee.blockGeneration {
-        summary = buildBlockSummary(s, window: window, start: address, size: size)
-        table[offset] = summary
-    }
-    let b = summary.unsafelyUnwrapped
+    let b = blockSummary(s, window: window, address: address, size: size)
     // A block the summary cannot charge (IT block, division, ...) gets a per-instruction
     // hook over its own range; the rest of the code keeps block charging.
     if !b.pointee.supported || (b.pointee.usesFloatingPoint && !s.pointee.fpuEnabled) {
@@ -71,18 +63,25 @@ let blockStepHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutable
 func considerBlocks(_ s: UnsafeMutablePointer<HotState>, _ uc: OpaquePointer?, address: UInt32, size: UInt32) {
     guard !s.pointee.steppingForGood, s.pointee.steppedSinceSwitch >= steppingStretch, s.pointee.stop == .none, s.pointee.nextEventCycle == .max,
           s.pointee.itRemaining == 0, let window = windowHolding(s, address) else { return }
-    let offset = Int((address &- window.pointee.base) >> 1)
-    let table = s.pointee.summaryTables.unsafelyUnwrapped[s.pointee.lastWindow]
-    var summary = table[offset]
-    if summary == nil || summary.unsafelyUnwrapped.pointee.size != size
-        || summary.unsafelyUnwrapped.pointee.generation != s.pointee.blockGeneration {
-        summary = buildBlockSummary(s, window: window, start: address, size: size)
-        table[offset] = summary
-    }
-    let b = summary.unsafelyUnwrapped
+    let b = blockSummary(s, window: window, address: address, size: size)
     guard b.pointee.supported, !b.pointee.usesFloatingPoint || s.pointee.fpuEnabled,
           s.pointee.instructions &+ UInt64(b.pointee.count) < s.pointee.instructionLimit else { return }
     requestStop(s, uc, .switchToBlocks, address)
+}
+
+/// The summary of the block at `address` (in `window`, the last one looked up), built on first
+/// sight and rebuilt when the block's size or the decode generation changed.
+@inline(__always)
+func blockSummary(_ s: UnsafeMutablePointer<HotState>, window: UnsafeMutablePointer<CodeWindow>, address: UInt32,
+                  size: UInt32) -> UnsafeMutablePointer<BlockSummary> {
+    let offset = Int((address &- window.pointee.base) >> 1)
+    let table = s.pointee.summaryTables.unsafelyUnwrapped[s.pointee.lastWindow]
+    if let summary = table[offset], summary.pointee.size == size, summary.pointee.generation == s.pointee.blockGeneration {
+        return summary
+    }
+    let summary = buildBlockSummary(s, window: window, start: address, size: size)
+    table[offset] = summary
+    return summary
 }
 
 @inline(__always)
