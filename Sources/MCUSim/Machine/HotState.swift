@@ -177,7 +177,6 @@ struct HotState {
     var blockGeneration: UInt32 = 1
     /// Summaries built, and per-window tables of them indexed like the decode tables.
     var summaryTables: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<BlockSummary>?>>? = nil
-    var modeSwitches: UInt64 = 0
     /// Too many blocks needed stepping: the per-instruction hook stays for the rest of the run.
     var steppingForGood: Bool = false
     var stopBlock: UnsafeMutablePointer<BlockSummary>? = nil

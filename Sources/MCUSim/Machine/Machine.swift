@@ -430,7 +430,6 @@ public final class Machine {
             hot.pointee.steppedSinceSwitch = 0
         }
         hot.pointee.blockMode = toBlocks
-        hot.pointee.modeSwitches &+= 1
         // Drop the translations of the code windows only: a full flush (uc_ctl_flush_tlb)
         // resets Unicorn 2.0.1's whole code buffer with a memset, about 2.5 s per call here.
         for i in 0..<hot.pointee.windowCount {
