@@ -311,6 +311,43 @@ private func tinyModel(deprecated: Int8? = nil, builtin: Int32? = nil, tensors: 
     #expect(e3?.description.contains("needs 8 bytes but its buffer has 3") == true)
 }
 
+@Test(arguments: [
+    // (filter quantization, what the error names): found by mutating the KWS fixture's bytes.
+    (FBTable(fields: [2: .f32s([.nan, 0.25]), 6: .i32(0)]), "quantization scale nan"),
+    (FBTable(fields: [2: .f32s([0.5, -0.25]), 6: .i32(0)]), "quantization scale -0.25"),
+    (FBTable(fields: [2: .f32s([0.5]), 3: .i64s([1 << 40])]), "zero point 1099511627776"),
+    // Four scales along the filter's input-channel axis: the kernels index them by output channel.
+    (FBTable(fields: [2: .f32s([0.5, 0.25, 0.5, 0.25]), 6: .i32(3)]), "4 quantization scales for 2 output channels"),
+])
+func badQuantizationIsAnInvalidModel(quantization: FBTable, message: String) throws {
+    let tensors = [
+        FBTable(fields: [0: .i32s([1, 3, 3, 4]), 1: .u8(9), 3: .string("in"),
+                         4: .table(FBTable(fields: [2: .f32s([0.1]), 3: .i64s([-128])]))]),
+        FBTable(fields: [0: .i32s([1, 3, 3, 2]), 1: .u8(9), 3: .string("out")]),
+        FBTable(fields: [0: .i32s([2, 1, 1, 4]), 1: .u8(9), 2: .u32(1), 3: .string("w"), 4: .table(quantization)]),
+    ]
+    let buffers = [FBTable(fields: [:]), FBTable(fields: [0: .bytes(Array(repeating: 1, count: 8))])]
+    let conv = FBTable(fields: [0: .u8(1), 1: .i32(1), 2: .i32(1), 3: .u8(0)])
+    let e = generatorError { try TFLiteImporter.parse(bytes: tinyModel(deprecated: 3, tensors: tensors, opInputs: [0, 2, -1],
+                                                                        options: (1, conv), buffers: buffers), path: "q.tflite") }
+    #expect(e?.description.contains(message) == true, "\(String(describing: e))")
+    #expect(e?.description.contains("q.tflite") == true)
+}
+
+@Test func softmaxScaleTooSmallForTheKernelIsAnInvalidModel() throws {
+    // beta x input scale x 2^26 below 1/2 gives TFLite's Prepare a negative shift (it rejects it too).
+    #expect(!KernelReference.SoftmaxParams.isRepresentable(beta: 1, inputScale: 1e-9))
+    #expect(!KernelReference.SoftmaxParams.isRepresentable(beta: .nan, inputScale: 0.1))
+    #expect(KernelReference.SoftmaxParams.isRepresentable(beta: 1, inputScale: 1.0 / 256))
+    let tensors = [
+        FBTable(fields: [0: .i32s([1, 4]), 1: .u8(9), 3: .string("in"), 4: .table(FBTable(fields: [2: .f32s([1e-9]), 3: .i64s([0])]))]),
+        FBTable(fields: [0: .i32s([1, 4]), 1: .u8(9), 3: .string("out"), 4: .table(FBTable(fields: [2: .f32s([1.0 / 256]), 3: .i64s([-128])]))]),
+    ]
+    let model = try TFLiteImporter.parse(bytes: tinyModel(deprecated: 25, tensors: tensors, options: (9, FBTable(fields: [0: .f32(1)]))),
+                                         path: "soft.tflite")
+    #expect(throws: GeneratorError.self) { try ModelRunner.run(model, input: [1, 2, 3, 4], file: "soft.tflite") }
+}
+
 // MARK: - Rejections
 
 @Test func unsupportedOperatorNamesTheOpAndTheLayer() throws {

@@ -2,14 +2,14 @@
 /// models in TFLiteImportTests, the ADD model checked against the TFLite interpreter).
 
 /// A field value of a hand-built table.
-public indirect enum FBField {
+public indirect enum FBField: Sendable {
     case u8(UInt8), i32(Int32), u32(UInt32), f32(Float)
     case table(FBTable), tables([FBTable])
     case i32s([Int32]), i64s([Int64]), f32s([Float]), bytes([UInt8]), string(String)
 }
 
 /// A table: field id -> value.
-public struct FBTable {
+public struct FBTable: Sendable {
     public var fields: [Int: FBField]
     public init(fields: [Int: FBField]) { self.fields = fields }
 }

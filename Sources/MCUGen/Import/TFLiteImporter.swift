@@ -266,6 +266,13 @@ public enum TFLiteImporter {
                 guard zeroPoints.count == scales.count else {
                     throw invalid("tensor \(index) '\(name)' has \(scales.count) scales but \(zeroPoints.count) zero points")
                 }
+                // Scales divide and zero points offset int8/int32 arithmetic downstream.
+                if let bad = scales.first(where: { !$0.isFinite || $0 <= 0 }) {
+                    throw invalid("tensor \(index) '\(name)' has quantization scale \(bad); scales must be finite and positive")
+                }
+                if let bad = zeroPoints.first(where: { $0 < -(1 << 31) || $0 >= 1 << 31 }) {
+                    throw invalid("tensor \(index) '\(name)' has zero point \(bad), outside the 32-bit range")
+                }
                 let dimension = Int(try fb.i32(q, 6))
                 if scales.count > 1 {
                     guard dimension >= 0, dimension < shape.count, shape[dimension] == scales.count else {
@@ -389,6 +396,20 @@ public enum TFLiteImporter {
                 _ = try t(0); _ = try t(1)
             default:
                 _ = try t(0)
+            }
+            // Weighted layers index scales and biases by output channel.
+            switch op.options {
+            case .conv2D, .depthwiseConv2D, .fullyConnected:
+                let w = try t(1), channels = out.shape.last ?? 1
+                let scales = w.quantization?.scales.count ?? 0
+                try need(scales <= 1 || scales == channels,
+                         "the weights have \(scales) quantization scales for \(channels) output channels")
+                if op.inputs.count > 2, op.inputs[2] >= 0 {
+                    let bias = tensors[op.inputs[2]]
+                    try need(bias.elementCount == channels, "the bias has \(bias.elementCount) values for \(channels) output channels")
+                }
+            default:
+                break
             }
         }
     }

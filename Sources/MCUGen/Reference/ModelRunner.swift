@@ -54,6 +54,9 @@ public enum ModelRunner {
                 guard case let .softmax(beta) = op.options else { throw unsupported(op, layer, file) }
                 let inT = try tensor(op.inputs[0])
                 let rowSize = inT.shape.last ?? 1
+                guard KernelReference.SoftmaxParams.isRepresentable(beta: Double(beta), inputScale: scale(inT)) else {
+                    throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): softmax beta \(beta) x input scale \(scale(inT)) is too small for the int8 kernel")
+                }
                 let params = KernelReference.SoftmaxParams.make(beta: Double(beta), inputScale: scale(inT))
                 values[outIndex] = KernelReference.softmax(input: try value(op.inputs[0]), rows: max(1, inT.elementCount / rowSize),
                                                            rowSize: rowSize, params: params)

@@ -34,7 +34,9 @@ public enum QuantizedArithmetic {
     /// TFLite QuantizeMultiplier: a real scale as a Q31 multiplier in [2^30, 2^31) and a shift
     /// (positive = left) with scale ≈ multiplier / 2^31 * 2^shift.
     public static func quantizeMultiplier(_ real: Double) -> (multiplier: Int32, shift: Int32) {
-        if real == 0 { return (0, 0) }
+        if real == 0 || real.isNaN { return (0, 0) }
+        // Out of the representable range: saturate as the shift clamps below do.
+        if !real.isFinite { return (real > 0 ? Int32.max : Int32.min + 1, 30) }
         let fraction = frexp(real)  // real = q * 2^exponent, 0.5 <= |q| < 1
         var shift = fraction.1
         var q = Int64((fraction.0 * Double(Int64(1) << 31)).rounded())  // half away from zero, as TfLiteRound

@@ -9,6 +9,13 @@ extension KernelReference {
             (self.inputMultiplier, self.inputLeftShift, self.diffMin) = (inputMultiplier, inputLeftShift, diffMin)
         }
 
+        /// TFLite's Prepare needs beta x input scale x 2^26 of at least 1/2 (a non-negative
+        /// shift): models outside that are rejected before `make`, which assumes it.
+        public static func isRepresentable(beta: Double, inputScale: Double) -> Bool {
+            let rescale = beta * inputScale * Double(1 << 26)
+            return rescale.isFinite && rescale >= 0.5
+        }
+
         /// kScaledDiffIntegerBits = 5: differences are scaled into Q5.26.
         public static func make(beta: Double, inputScale: Double) -> SoftmaxParams {
             let scaledDiffIntegerBits = 5
