@@ -46,6 +46,7 @@ import Testing
         (#"{"op": "CONV_2D", "weights": "w0", "stride": [0, 1]}"#, "stride must be two numbers"),
         (#"{"op": "CONV_2D", "weights": "w0", "activation": "TANH"}"#, "activation TANH is not supported"),
         (#"{"op": "DEPTHWISE_CONV_2D", "weights": "w0"}"#, "a depthwise filter is [1, kh, kw, 1]"),
+        (#"{"op": "DEPTHWISE_CONV_2D", "weights": "w0", "depth_multiplier": 9223372036854775807}"#, "depth_multiplier must be from 1 to 256"),
         (#"{"op": "MAX_POOL_2D", "filter": [9, 9]}"#, "the filter is larger than the input"),
         (#"{"op": "SQUEEZE"}"#, "layers[0].op SQUEEZE is not supported"),
         (conv0 + #", {"op": "FULLY_CONNECTED", "weights": "w2"}"#, "layer input has 16 features"),
@@ -60,5 +61,16 @@ import Testing
         let text = error.map { "\($0)" } ?? ""
         #expect(text.contains(message), "\(text)")
         #expect(text.hasPrefix(topology))
+    }
+
+    // Found by mutating the digits MLP topology: a negative dimension trapped while making calibration inputs.
+    @Test("input shapes with non-positive or huge dimensions are rejected", arguments: ["[-1, 64]", "[1, 0]", "[1, 4294967296, 4294967296]"])
+    func badInputShape(shape: String) throws {
+        let topology = FileManager.default.temporaryDirectory.appendingPathComponent("npz-shape-\(UUID().uuidString).json").path
+        try #"{"input": {"shape": "#.appending(shape).appending(#"}, "layers": [{"op": "SOFTMAX"}]}"#)
+            .write(toFile: topology, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: topology) }
+        let error = #expect(throws: GeneratorError.self) { _ = try NpzImporter.load(weights: "\(Self.models)/digits_cnn.npz", topology: topology) }
+        #expect(error.map { "\($0)" }?.contains("must have positive dimensions and at most 16 M elements") == true)
     }
 }

@@ -44,9 +44,10 @@ enum NpzConvolution {
         }
         let depthwise = op == "DEPTHWISE_CONV_2D"
         let multiplier = layer["depth_multiplier"] as? Int ?? 1
+        guard (1...256).contains(multiplier) else { throw fail("depth_multiplier must be from 1 to 256, not \(multiplier)") }
         let outC = depthwise ? c * multiplier : wt.shape[0]
         if depthwise {
-            guard multiplier >= 1, wt.shape[0] == 1, wt.shape[3] == outC else {
+            guard wt.shape[0] == 1, wt.shape[3] == outC else {
                 throw fail("weights \(wName) are \(wt.shape); a depthwise filter is [1, kh, kw, \(outC)]")
             }
         } else {

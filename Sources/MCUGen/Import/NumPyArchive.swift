@@ -139,6 +139,14 @@ public enum NpzImporter {
         guard let input = json["input"] as? [String: Any], let shape = input["shape"] as? [Int], !shape.isEmpty else {
             throw fail("input.shape is missing")
         }
+        // Every later size (activation buffers, calibration inputs) is computed from this shape.
+        let elements = shape.reduce((1, false)) { acc, d in
+            let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+            return (p, acc.1 || o || d < 1)
+        }
+        guard !elements.1, elements.0 <= 1 << 24 else {
+            throw fail("input.shape \(shape) must have positive dimensions and at most 16 M elements")
+        }
         guard let layers = json["layers"] as? [[String: Any]], !layers.isEmpty else { throw fail("layers is missing or empty") }
         var tensors = [Tensor(name: "input", shape: shape, type: .float32)]
         var operators: [Operator] = []
