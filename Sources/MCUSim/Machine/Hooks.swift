@@ -33,13 +33,18 @@ let codeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawPo
     }
     let flags = slot.pointee.flags.rawValue
     let special = DecodeFlags.branchToSelf.rawValue | DecodeFlags.floatingPoint.rawValue | DecodeFlags.sleep.rawValue
-        | DecodeFlags.maskChange.rawValue
+        | DecodeFlags.maskChange.rawValue | DecodeFlags.readsControl.rawValue
     if flags & special != 0 {
         if flags & DecodeFlags.branchToSelf.rawValue != 0 { requestStop(s, uc, .idleLoop, address); return }
         if flags & DecodeFlags.sleep.rawValue != 0 { requestStop(s, uc, .sleep, address); return }
         if flags & DecodeFlags.floatingPoint.rawValue != 0, !s.pointee.fpuEnabled { requestStop(s, uc, .fpuDisabled, address); return }
         // CPS/MSR may unmask a pending interrupt: look again before the next instruction.
         if flags & DecodeFlags.maskChange.rawValue != 0 { s.pointee.nextEventCycle = 0 }
+        // The result is fixed before the next instruction, on the event check's cold path.
+        if flags & DecodeFlags.readsControl.rawValue != 0 {
+            s.pointee.controlReadRegister = slot.pointee.op1 &+ 1
+            s.pointee.nextEventCycle = 0
+        }
     }
     timeInstruction(s, slot, address: address, window: window)
 }
@@ -275,6 +280,10 @@ let countingCodeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMuta
             let second = UInt16(bytes[2]) | UInt16(bytes[3]) << 8
             if first == 0xF7FF && second == 0xBFFE { requestStop(s, uc, .idleLoop, address); return }
             if first & 0xFFF0 == 0xF380 { s.pointee.nextEventCycle = 0 }  // MSR
+            if let rd = controlReadDestination(first, second) {
+                s.pointee.controlReadRegister = Int8(rd + 1)
+                s.pointee.nextEventCycle = 0
+            }
             // Coprocessor space with coproc 10/11 is the FPU.
             if !s.pointee.fpuEnabled, first & 0xEC00 == 0xEC00, (second >> 8) & 0xE == 0xA {
                 requestStop(s, uc, .fpuDisabled, address)

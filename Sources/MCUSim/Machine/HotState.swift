@@ -86,6 +86,9 @@ struct HotState {
     var stopPC: UInt32 = 0
     /// Mirrors CPACR CP10/CP11; while clear, FP instructions stop the run as on the chip.
     var fpuEnabled: Bool = false
+    /// 1 + the register an `MRS Rd, CONTROL` just wrote (0: none): the event check that
+    /// follows clears the SFPA bit Unicorn sets there (`MachineContext.fixControlRead`).
+    var controlReadRegister: Int8 = 0
 
     // Code windows and the cold decoder.
     var windowCount: Int = 0

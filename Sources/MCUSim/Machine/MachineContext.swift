@@ -199,6 +199,7 @@ final class MachineContext {
     /// Called before an instruction when `cycles >= nextEventCycle`: raises a due SysTick
     /// and decides whether a pending exception preempts now. True when one must be taken.
     func serviceEvents() -> Bool {
+        if hot.pointee.controlReadRegister != 0 { fixControlRead() }
         hot.pointee.instructionStartCycles = hot.pointee.cycles
         if let tick = system?.sysTick, tick.takeDueInterrupt() { exceptions.setPending(ExceptionModel.sysTick) }
         hot.pointee.nextEventCycle = system?.sysTick.nextInterruptCycle() ?? .max
@@ -208,6 +209,18 @@ final class MachineContext {
         }
         exceptions.settle()
         return false
+    }
+
+    /// CONTROL bit 3 is SFPA only with the ARMv8-M Security Extension, which no modelled core
+    /// has; Unicorn 2.0.1 sets it anyway after an FP instruction. Clearing it in CONTROL would
+    /// make Unicorn reload FPSCR, so the MRS result is corrected instead (docs/system.md).
+    func fixControlRead() {
+        let register = Int(hot.pointee.controlReadRegister) - 1
+        hot.pointee.controlReadRegister = 0
+        guard (0...12).contains(register) else { return }
+        let id = uc_arm_reg(rawValue: UC_ARM_REG_R0.rawValue + UInt32(register))
+        let value = self.register(id)
+        if value & 0x8 != 0 { _ = mcusim_reg_write32(uc, Int32(id.rawValue), value & ~0x8) }
     }
 
     /// Enters the exception the event check chose, before the instruction at `returnAddress`.

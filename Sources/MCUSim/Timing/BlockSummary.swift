@@ -104,7 +104,7 @@ func buildBlockSummary(_ s: UnsafeMutablePointer<HotState>, window: UnsafeMutabl
     // Whatever depends on values or stops the run is left to the per-instruction hook:
     // IT blocks (skipped instructions), division, idle loops, sleep, interrupt unmasking.
     let stepped = DecodeFlags.branchToSelf.rawValue | DecodeFlags.sleep.rawValue | DecodeFlags.maskChange.rawValue
-        | DecodeFlags.dynamic.rawValue | DecodeFlags.inITBlock.rawValue
+        | DecodeFlags.dynamic.rawValue | DecodeFlags.inITBlock.rawValue | DecodeFlags.readsControl.rawValue
     var accesses: [Int32] = []
     for (i, slot) in slots.enumerated() {
         let flags = slot.pointee.flags.rawValue

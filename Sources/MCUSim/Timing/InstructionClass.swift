@@ -77,6 +77,8 @@ struct DecodeFlags: OptionSet {
     static let maskChange = DecodeFlags(rawValue: 1 << 16)
     /// BL, BLX: the next instruction opens a call frame.
     static let call = DecodeFlags(rawValue: 1 << 17)
+    /// MRS Rd, CONTROL (Rd in `op1`): bit 3 of the result is cleared after it runs (controlReadFix).
+    static let readsControl = DecodeFlags(rawValue: 1 << 18)
 }
 
 /// What the decoder extracts once per address, plus its execution counters. 96 bytes, no

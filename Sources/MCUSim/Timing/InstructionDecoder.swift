@@ -4,6 +4,14 @@ import CCapstone
 /// core's timing table. Runs once per executed address (cold path); the hot path reads the
 /// cached result. An IT instruction is decoded together with its block so that each
 /// instruction in the block carries its condition.
+/// The destination register of `MRS Rd, CONTROL` from its two halfwords, or nil.
+@inline(__always)
+func controlReadDestination(_ first: UInt16, _ second: UInt16) -> Int? {
+    guard first == 0xF3EF, second & 0xF0FF == 0x8014 else { return nil }
+    let rd = Int((second >> 8) & 0xF)
+    return rd < 13 ? rd : nil
+}
+
 final class InstructionDecoder {
     private var handle: csh = 0
     let timing: CoreTiming
@@ -40,6 +48,7 @@ final class InstructionDecoder {
             return
         }
         var first = classify(facts[0], address: address)
+        markControlRead(&first, bytes)
         // IT: the next 1-4 instructions are its block (length from the mask's lowest set
         // bit); Capstone gave each its condition.
         var blockLength = 0
@@ -53,6 +62,7 @@ final class InstructionDecoder {
             var next = address &+ UInt32(facts[0].size)
             for i in 1..<min(count, blockLength + 1) {
                 var entry = classify(facts[i], address: next)
+                markControlRead(&entry, bytes + Int(next &- address))
                 entry.flags.insert(.inITBlock)
                 store(next, entry)
                 next &+= UInt32(facts[i].size)
@@ -61,6 +71,17 @@ final class InstructionDecoder {
     }
 
     private func id(_ insn: arm_insn) -> UInt32 { insn.rawValue }
+
+    /// MRS Rd, CONTROL (T1: F3EF 8dSS with SYSm 0x14). Unicorn 2.0.1 sets CONTROL bit 3 (the
+    /// ARMv8-M Security Extension's SFPA) on cores without it, where the bit reads as zero.
+    private func markControlRead(_ d: inout DecodedInstruction, _ bytes: UnsafePointer<UInt8>) {
+        guard d.size == 4 else { return }
+        let first = UInt16(bytes[0]) | UInt16(bytes[1]) << 8, second = UInt16(bytes[2]) | UInt16(bytes[3]) << 8
+        if let rd = controlReadDestination(first, second) {
+            d.flags.insert(.readsControl)
+            d.op1 = Int8(rd)
+        }
+    }
 
     func classify(_ f: mcusim_insn_facts, address: UInt32) -> DecodedInstruction {
         let t = timing
