@@ -55,6 +55,10 @@ public struct MCUSimCommand: ParsableCommand {
                 printError(error.description)
                 if case .notApplicable = error { return ExitStatus.badInput.rawValue }
                 return ExitStatus.usage.rawValue
+            } catch let error as ValidationError {
+                // Option combinations checked while running: one line, as the other errors.
+                printError(error.message)
+                return ExitStatus.usage.rawValue
             } catch let error as GeneratorError {
                 printError(error.description)
                 // A model or toolchain problem is bad input (a model too large for the board fails at link).

@@ -58,6 +58,10 @@ struct PruneOptions: ParsableArguments {
         } else if sparsity != nil || allocation != nil || keepFirstDense || keepLastDense || denseDepthwise || finetune != 0 {
             throw ValidationError("--sparsity, --allocation, --finetune, --keep-*-dense and --dense-depthwise need --prune")
         }
+        // Say so before quantizing and pruning, not after.
+        if let spec = options.prune, spec.strategy.needsTraining || spec.finetuneEpochs > 0, data == nil {
+            throw ValidationError("--prune \(prune ?? "")\(spec.finetuneEpochs > 0 ? " with --finetune" : "") trains the model: give --data FILE.npz with train_x and train_y")
+        }
         if let data { options.data = try DataSet.load(path: data, inputSize: inputSize) }
         if let encoding { options.encoding = try EncodingChoice.parse(encoding) }
         return options

@@ -45,6 +45,23 @@ import Testing
 }
 
 extension GeneratorCommandTests {
+    @Test("strategies that train, without --data, and bad strategy parameters are one-line usage errors (64)", arguments: [
+        (["--prune", "str", "--sparsity", "0.5"], "--prune str trains the model: give --data FILE.npz with train_x and train_y"),
+        (["--prune", "magnitude", "--sparsity", "0.5", "--finetune", "2"], "--prune magnitude with --finetune trains the model"),
+        (["--prune", "imp:rounds=2,rate=0.9"], "imp takes epochs=1...1000, rewind=0...1000000, rounds=1...50, separated by ':'"),
+        (["--sparsity", "0.5"], "need --prune"),
+    ])
+    func trainingNeedsData(options: [String], message: String) throws {
+        let model = "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json"
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("needs-data-\(UUID().uuidString)").path
+        let r = CLI.run(["build", model, "-o", out] + options)
+        #expect(r.status == 64)
+        // Only mcusim's lines: the test runner's own progress lines may land in the capture.
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("mcusim") }
+        #expect(lines.count == 1 && lines[0].hasPrefix("mcusim: error: ") && lines[0].contains(message), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test("check works on the digits npz + JSON model")
     func checkDigits() {
         #expect(CLI.status(["check", "\(FixtureBuilder.repositoryRoot)/firmware/models/digits_mlp.json", "--inputs", "1"]) == 0)

@@ -201,7 +201,7 @@ import Testing
     @Test("bad strategy strings are rejected with a message that says why", arguments: [
         ("nm:4:2", nil, "1 <= N < M"), ("nm:2", nil, "nm:N:M"), ("block:0x4", 0.5, "block:HxW"), ("block:1y4", 0.5, "block:HxW"),
         ("magnitude", nil, "needs --sparsity"), ("magnitude", 1.0, "[0, 1)"), ("magnitude", -0.1, "[0, 1)"),
-        ("lottery", 0.5, "unknown strategy"), ("gmp:epochs=0", 0.5, "epochs=N"), ("imp:rounds=2:speed=1", 0.5, "rewind=N"), ("random:seed=x", 0.5, "seed=N"),
+        ("lottery", 0.5, "unknown strategy"), ("gmp:epochs=0", 0.5, "epochs=1...1000"), ("imp:rounds=2:speed=1", 0.5, "rewind=0...1000000"), ("random:seed=x", 0.5, "seed=N"),
         ("nm:2:4", 0.9, "has sparsity 0.5"), ("magnitude:3", 0.5, "takes no parameters"),
     ] as [(String, Double?, String)])
     func badStrategies(text: String, sparsity: Double?, message: String) {

@@ -99,6 +99,10 @@ public struct PruningSpec: Sendable, Equatable, CustomStringConvertible {
         let name = parts[0].lowercased()
         let params = Array(parts.dropFirst())
         func fail(_ why: String) -> PruningError { .badStrategy(text, why) }
+        func bounds(_ r: ClosedRange<Double>) -> String {
+            func n(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+            return "\(n(r.lowerBound))...\(n(r.upperBound))"
+        }
         func needSparsity() throws -> Double {
             guard let s = sparsity else { throw fail("needs --sparsity S (a fraction in [0, 1), e.g. 0.9)") }
             return s
@@ -135,7 +139,8 @@ public struct PruningSpec: Sendable, Equatable, CustomStringConvertible {
             for p in params {
                 let kv = p.split(separator: "=", maxSplits: 1).map(String.init)
                 guard kv.count == 2, let range = allowed[kv[0]], let v = Double(kv[1]), range.contains(v) else {
-                    throw fail("\(name) takes \(allowed.keys.sorted().map { "\($0)=N" }.joined(separator: ", ")) within range, not '\(p)'")
+                    let accepted = allowed.sorted { $0.key < $1.key }.map { "\($0.key)=\(bounds($0.value))" }.joined(separator: ", ")
+                    throw fail("\(name) takes \(accepted), separated by ':' (e.g. \(name):epochs=10), not '\(p)'")
                 }
                 values[kv[0]] = v
             }
