@@ -77,7 +77,7 @@ public enum BoardLoader {
             let ways = try node.requiredUnsigned("ways")
             for (key, value) in [("size", size), ("line_bytes", line), ("ways", ways)] {
                 guard value > 0, value <= 1 << 24, value & (value - 1) == 0 else {
-                    throw node.error(key, "must be a power of two between 1 and 16 MiB, got \(value)")
+                    throw node.error(key, "must be a power of two from 1 to \(key == "ways" ? "16777216" : "16 MiB"), got \(value)")
                 }
             }
             guard size >= line * ways else { throw node.error("size", "smaller than one line per way") }
