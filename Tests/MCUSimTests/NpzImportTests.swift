@@ -1,5 +1,5 @@
 import Foundation
-import MCUGen
+@testable import MCUGen
 import MCUSim
 import MCUTestSupport
 import Testing
@@ -61,6 +61,21 @@ import Testing
         let text = error.map { "\($0)" } ?? ""
         #expect(text.contains(message), "\(text)")
         #expect(text.hasPrefix(topology))
+    }
+
+    // Found by mutating the digits data's npy headers: the byte count overflowed and trapped.
+    @Test(".npy headers claiming more data than the member holds are malformed, not a trap",
+          arguments: ["(4294967296, 4294967296)", "(9223372036854775807, 2)", "(3037000500, 3037000500)", "(17,)"])
+    func oversizedShape(shape: String) throws {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let member: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+            + [UInt8](repeating: 0, count: 64)
+        let error = #expect(throws: GeneratorError.self) { _ = try NumPyArchive.parseNPY(member, name: "x.npy", path: "d.npz") }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains("d.npz") && text.contains("x.npy"), "\(text)")
+        #expect(text.contains("needs more data than the member holds") || text.contains("truncated data: 68 bytes expected"), "\(text)")
     }
 
     // Found by mutating the digits MLP topology: a negative dimension trapped while making calibration inputs.

@@ -112,13 +112,20 @@ public enum NumPyArchive {
         guard let shapeText = field("shape"), let open = shapeText.firstIndex(of: "("), let close = shapeText.firstIndex(of: ")") else {
             throw fail("no shape in the header")
         }
-        let shape = try shapeText[shapeText.index(after: open)..<close].split(separator: ",").map {
-            guard let v = Int($0.trimmingCharacters(in: .whitespaces)), v >= 0 else { throw fail("bad shape \(shapeText)") }
+        let shapeList = String(shapeText[shapeText.index(after: open)..<close])
+        let shape = try shapeList.split(separator: ",").map {
+            guard let v = Int($0.trimmingCharacters(in: .whitespaces)), v >= 0 else { throw fail("bad shape (\(shapeList))") }
             return v
         }
         let size: Int
         switch dtype { case .float32, .int32: size = 4; case .float64, .int64: size = 8; case .uint8, .int8: size = 1 }
-        let bytes = shape.reduce(1, *) * size
+        // A header can claim any shape: the byte count is checked against the member, without overflow.
+        var bytes = size
+        for d in shape {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= m.count else { throw fail("shape (\(shapeList)) needs more data than the member holds (\(m.count) bytes)") }
+            bytes = product
+        }
         let dataStart = headerStart + headerLength
         guard dataStart + bytes <= m.count else { throw fail("truncated data: \(bytes) bytes expected") }
         return NumPyArray(shape: shape, dtype: dtype, data: Array(m[dataStart..<(dataStart + bytes)]))
