@@ -114,6 +114,10 @@ struct SweepRunCommand: ParsableCommand {
     @Option(name: .long, help: "What stdout gets: table, csv, json or markdown.")
     var format: SweepFormat = .table
 
+    func validate() throws {
+        if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs must be from 1 to 1024, not \(jobs)") }
+    }
+
     func parseShard() throws -> (Int, Int)? {
         guard let shard else { return nil }
         let parts = shard.split(separator: "/").compactMap { Int($0) }

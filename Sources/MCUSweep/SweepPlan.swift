@@ -113,13 +113,22 @@ public struct SweepPlan: Sendable {
                 return v
             }
         }
+        func wholeNumbers(_ key: String) throws -> [Int] {
+            try strings(key).map { s in
+                guard let v = Int(s) else { throw SweepError.badFile(file, key, "'\(s)' is not a whole number") }
+                return v
+            }
+        }
         let model = try root.requiredString("model")
         let dataPath = try root.string("data").map(path)
         let boards = try strings("boards") + strings("board")
         let plan = try SweepPlan(model: path(model), data: dataPath, boards: boards, prune: strings("prune"),
                                  sparsity: doubles("sparsity"), encoding: strings("encoding"), quant: strings("quant"),
-                                 finetune: doubles("finetune").map { Int($0) }, denseDepthwise: try root.bool("dense_depthwise") ?? false)
-        let jobs = try root.unsigned("jobs").map { Int($0) }
+                                 finetune: wholeNumbers("finetune"), denseDepthwise: try root.bool("dense_depthwise") ?? false)
+        let jobs = try root.unsigned("jobs").map { n in
+            guard (1...1024).contains(n) else { throw SweepError.badFile(file, "jobs", "\(n) is not from 1 to 1024") }
+            return Int(n)
+        }
         let out = try root.string("out").map(path)
         try root.finish()
         return (plan, jobs, out)

@@ -68,6 +68,21 @@ import Testing
         #expect(CLI.status(["sweep", file]) == 64)
     }
 
+    // Found by mutating a sweep file: these values trapped converting to Int.
+    @Test("sweep-file numbers out of range are refused with the file and key", arguments: [
+        ("finetune: [1e30]", "finetune: '1e30' is not a whole number"), ("finetune: [nan]", "finetune: 'nan' is not a whole number"),
+        ("finetune: [2.5]", "finetune: '2.5' is not a whole number"),
+        ("jobs: 18446744073709551615", "jobs: 18446744073709551615 is not from 1 to 1024"), ("jobs: 0", "jobs: 0 is not from 1 to 1024"),
+    ])
+    func badSweepNumbers(line: String, message: String) throws {
+        let file = Self.scratch("numbers") + ".yaml"
+        try "model: m.tflite\nboards: [max32660]\nprune: [dense]\n\(line)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let error = #expect(throws: SweepError.self) { _ = try SweepPlan.load(file: file) }
+        #expect("\(error.map { "\($0)" } ?? "")" == "\(file): \(message)")
+        #expect(CLI.status(["sweep", file]) == 64)
+    }
+
     @Test("Pareto: a row is on the frontier unless another is at least as accurate and as cheap")
     func pareto() {
         func row(_ a: Double, _ e: Double) -> SweepRow {
