@@ -78,6 +78,23 @@ import Testing
         #expect(text.contains("needs more data than the member holds") || text.contains("truncated data: 68 bytes expected"), "\(text)")
     }
 
+    @Test("weights holding NaN or infinity are an invalid model naming the array", arguments: [Float.nan, -Float.infinity])
+    func nonFiniteWeights(value: Float) throws {
+        // The digits MLP with the first value of w0 replaced (members are stored uncompressed).
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(Self.models)/digits_mlp.npz")))
+        let name = Array("w0.npy".utf8)
+        let at = try #require((0..<(bytes.count - name.count)).first { Array(bytes[$0..<($0 + name.count)]) == name })
+        let magic = try #require((at..<bytes.count).first { bytes[$0] == 0x93 && bytes[$0 + 1] == UInt8(ascii: "N") })
+        let data = magic + 10 + Int(bytes[magic + 8]) + Int(bytes[magic + 9]) << 8
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { for (i, b) in $0.enumerated() { bytes[data + i] = b } }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("npz-nan-\(UUID().uuidString)").path
+        try Data(bytes).write(to: URL(fileURLWithPath: base + ".npz"))
+        try FileManager.default.copyItem(atPath: "\(Self.models)/digits_mlp.json", toPath: base + ".json")
+        defer { for e in [".npz", ".json"] { try? FileManager.default.removeItem(atPath: base + e) } }
+        let error = #expect(throws: GeneratorError.self) { _ = try ModelLoader.load(path: base + ".json") }
+        #expect(error.map { "\($0)" } == "\(base).npz: invalid model: array 'w0' holds NaN or infinite values")
+    }
+
     // Found by mutating the digits MLP topology: a negative dimension trapped while making calibration inputs.
     @Test("input shapes with non-positive or huge dimensions are rejected", arguments: ["[-1, 64]", "[1, 0]", "[1, 4294967296, 4294967296]"])
     func badInputShape(shape: String) throws {

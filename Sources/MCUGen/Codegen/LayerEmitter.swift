@@ -18,7 +18,7 @@ enum LayerEmitter {
             let inT = try tensor(op.inputs[0])
             let rowSize = inT.shape.last ?? 1
             guard KernelReference.SoftmaxParams.isRepresentable(beta: Double(beta), inputScale: ModelRunner.scale(inT)) else {
-                throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): softmax beta \(beta) x input scale \(ModelRunner.scale(inT)) is too small for the int8 kernel")
+                throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): softmax beta \(beta) x input scale \(ModelRunner.scale(inT)) is outside what the int8 kernel represents")
             }
             let p = KernelReference.SoftmaxParams.make(beta: Double(beta), inputScale: ModelRunner.scale(inT))
             // exp of every int8 difference, from the reference's own arithmetic (1 KiB of flash).

@@ -143,6 +143,10 @@ public enum NpzImporter {
             throw GeneratorError.malformedModel(file: topology, problem: "not a JSON object")
         }
         func fail(_ p: String) -> GeneratorError { .invalidModel(file: topology, problem: p) }
+        // Quantization scales come from these values: NaN or infinity would give a silently broken model.
+        for name in arrays.keys.sorted() where !(arrays[name]?.floats.allSatisfy(\.isFinite) ?? true) {
+            throw GeneratorError.invalidModel(file: weights, problem: "array '\(name)' holds NaN or infinite values")
+        }
         guard let input = json["input"] as? [String: Any], let shape = input["shape"] as? [Int], !shape.isEmpty else {
             throw fail("input.shape is missing")
         }

@@ -55,7 +55,7 @@ public enum ModelRunner {
                 let inT = try tensor(op.inputs[0])
                 let rowSize = inT.shape.last ?? 1
                 guard KernelReference.SoftmaxParams.isRepresentable(beta: Double(beta), inputScale: scale(inT)) else {
-                    throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): softmax beta \(beta) x input scale \(scale(inT)) is too small for the int8 kernel")
+                    throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): softmax beta \(beta) x input scale \(scale(inT)) is outside what the int8 kernel represents")
                 }
                 let params = KernelReference.SoftmaxParams.make(beta: Double(beta), inputScale: scale(inT))
                 values[outIndex] = KernelReference.softmax(input: try value(op.inputs[0]), rows: max(1, inT.elementCount / rowSize),

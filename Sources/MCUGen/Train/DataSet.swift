@@ -26,6 +26,8 @@ public struct DataSet: Sendable {
                 throw fail("\(key) has \(a.count) values, not a whole number of \(inputSize)-value model inputs")
             }
             let f = a.floats
+            // A NaN or infinity would train and calibrate silently into garbage.
+            guard f.allSatisfy(\.isFinite), scale.isFinite else { throw fail("\(key) holds NaN or infinite values") }
             return stride(from: 0, to: f.count, by: inputSize).map { f[$0..<($0 + inputSize)].map { $0 * scale } }
         }
         func labelled(_ xKey: String, _ yKey: String) throws -> [(x: [Float], y: Int)] {
