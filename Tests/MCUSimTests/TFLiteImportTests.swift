@@ -334,6 +334,20 @@ func badQuantizationIsAnInvalidModel(quantization: FBTable, message: String) thr
     #expect(e?.description.contains("q.tflite") == true)
 }
 
+@Test func nonFiniteFloatWeightsAreAnInvalidModel() throws {
+    var weights = [Float](repeating: 0.25, count: 8)
+    weights[5] = .nan
+    let bytes = weights.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+    let tensors = [FBTable(fields: [0: .i32s([1, 4]), 1: .u8(0), 3: .string("in")]),
+                   FBTable(fields: [0: .i32s([1, 2]), 1: .u8(0), 3: .string("out")]),
+                   FBTable(fields: [0: .i32s([2, 4]), 1: .u8(0), 2: .u32(1), 3: .string("w")])]
+    let e = generatorError { try TFLiteImporter.parse(bytes: tinyModel(deprecated: 9, tensors: tensors, opInputs: [0, 2, -1],
+                                                                        buffers: [FBTable(fields: [:]), FBTable(fields: [0: .bytes(bytes)])]),
+                                                      path: "nan.tflite") }
+    #expect(e?.description.contains("nan.tflite") == true && e?.description.contains("tensor 2 'w' holds NaN or infinite values") == true,
+            "\(String(describing: e))")
+}
+
 @Test func softmaxScaleTooSmallForTheKernelIsAnInvalidModel() throws {
     // beta x input scale x 2^26 below 1/2 gives TFLite's Prepare a negative shift (it rejects it too).
     #expect(!KernelReference.SoftmaxParams.isRepresentable(beta: 1, inputScale: 1e-9))

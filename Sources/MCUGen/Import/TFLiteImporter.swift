@@ -259,6 +259,15 @@ public enum TFLiteImporter {
             if let d = data, d.count != elementCount * type.byteSize {
                 throw invalid("tensor \(index) '\(name)' of shape \(shape) \(type) needs \(elementCount * type.byteSize) bytes but its buffer has \(d.count)")
             }
+            // Float weights are quantized from their range: NaN or infinity would break it silently.
+            if type == .float32, let d = data {
+                for i in stride(from: 0, to: d.count - 3, by: 4) {
+                    let bits = UInt32(d[i]) | UInt32(d[i + 1]) << 8 | UInt32(d[i + 2]) << 16 | UInt32(d[i + 3]) << 24
+                    if !Float(bitPattern: bits).isFinite {
+                        throw invalid("tensor \(index) '\(name)' holds NaN or infinite values")
+                    }
+                }
+            }
             var quantization: Quantization? = nil
             if let q = try fb.table(t, 4), let scales = try fb.f32Array(q, 2), !scales.isEmpty {
                 var zeroPoints = try fb.i64Array(q, 3) ?? []
