@@ -332,42 +332,25 @@ static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, 
 #endif
 
 #if defined(__ARM_FEATURE_DSP)
-/* PKHBT / PKHTB with a 16-bit shift: halfword lanes (lo.bottom, hi.bottom) and (lo.top, hi.top). */
-static inline uint32_t pack_bottoms(uint32_t lo, uint32_t hi) {
-    uint32_t r;
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
-    return r;
-}
-
-static inline uint32_t pack_tops(uint32_t lo, uint32_t hi) {
-    uint32_t r;
-    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
-    return r;
-}
-
 /* The four pixels' pair tables, interleaved: for group g and pattern k, four words (one per
- * pixel) holding that pattern's two inputs as int16 lanes. SXTB16 of an interleaved column
- * word gives pixels (0, 2), SXTB16 ROR 8 pixels (1, 3); halfword packing pairs the columns. */
+ * pixel) holding that pattern's two inputs as int16 lanes, at word 24g + 4k: four times the
+ * one-column table's offsets, so that an index byte scaled by 4 addresses them. SXTB16 of an
+ * interleaved column word gives pixels (0, 2), SXTB16 ROR 8 pixels (1, 3); halfword packing
+ * pairs the columns. */
 static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *t) {
-    int groups = 2 * nm24_group_pairs(cols);
+    int groups = cols / 4;
     for (int g = 0; g < groups; g++, xs += 4, t += 24) {
-        int c = 4 * g;
-        int32_t x0, x1, x2, x3;
-        if (c + 3 < cols) {
-            x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
-        } else {
-            x0 = c < cols ? xs[0] : 0, x1 = c + 1 < cols ? xs[1] : 0, x2 = c + 2 < cols ? xs[2] : 0, x3 = 0;
-        }
+        int32_t x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
         /* Lanes (pixel 0, pixel 2) and (pixel 1, pixel 3) of each column. */
         uint32_t e0 = (uint32_t)__sxtb16(x0), e1 = (uint32_t)__sxtb16(x1), e2 = (uint32_t)__sxtb16(x2), e3 = (uint32_t)__sxtb16(x3);
         uint32_t o0 = (uint32_t)nn_sxtb16_ror8(x0), o1 = (uint32_t)nn_sxtb16_ror8(x1);
         uint32_t o2 = (uint32_t)nn_sxtb16_ror8(x2), o3 = (uint32_t)nn_sxtb16_ror8(x3);
 /* Pattern k keeps columns a and b: pixel 0, 1, 2, 3 words (column a low, column b high). */
 #define PAIR(k, ea, eb, oa, ob)                                                      \
-        t[4 * (k)] = (int32_t)pack_bottoms(ea, eb);                                  \
-        t[4 * (k) + 1] = (int32_t)pack_bottoms(oa, ob);                              \
-        t[4 * (k) + 2] = (int32_t)pack_tops(ea, eb);                                 \
-        t[4 * (k) + 3] = (int32_t)pack_tops(oa, ob)
+        t[4 * (k)] = (int32_t)nn_pack_bottoms(ea, eb);                               \
+        t[4 * (k) + 1] = (int32_t)nn_pack_bottoms(oa, ob);                           \
+        t[4 * (k) + 2] = (int32_t)nn_pack_tops(ea, eb);                              \
+        t[4 * (k) + 3] = (int32_t)nn_pack_tops(oa, ob)
         PAIR(0, e0, e1, o0, o1);
         PAIR(1, e0, e2, o0, o2);
         PAIR(2, e0, e3, o0, o3);
@@ -376,101 +359,87 @@ static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *t) {
         PAIR(5, e2, e3, o2, o3);
 #undef PAIR
     }
+    if (groups & 1) /* the padding group of an odd row: zero weights against zero inputs */
+        for (int i = 0; i < 24; i++) t[i] = 0;
 }
 
+/* One group pair against four pixels: both index bytes and the value word in one run of loads,
+ * each byte scaled by 4 onto the chunk's table t, then per group its pattern's four pixel words
+ * (two LDRD) and four SMLAD against SXTB16 (ROR 8) of the value word. */
+#define NM24_PAIR4                                              \
+    "ldrb    %[e], [%[codes]], #2\n\t"                          \
+    "ldr     %[wv], [%[v]], #4\n\t"                             \
+    "ldrb    %[c], [%[codes], #-1]\n\t"                         \
+    "add     %[e], %[t], %[e], lsl #2\n\t"                      \
+    "add     %[c], %[t], %[c], lsl #2\n\t"                      \
+    "sxtb16  %[wx], %[wv]\n\t"                                  \
+    "ldrd    %[x], %[y], [%[e]]\n\t"                            \
+    "smlad   %[a0], %[wx], %[x], %[a0]\n\t"                     \
+    "smlad   %[a1], %[wx], %[y], %[a1]\n\t"                     \
+    "ldrd    %[x], %[y], [%[e], #8]\n\t"                        \
+    "smlad   %[a2], %[wx], %[x], %[a2]\n\t"                     \
+    "smlad   %[a3], %[wx], %[y], %[a3]\n\t"                     \
+    "sxtb16  %[wx], %[wv], ror #8\n\t"                          \
+    "ldrd    %[x], %[y], [%[c]]\n\t"                            \
+    "smlad   %[a0], %[wx], %[x], %[a0]\n\t"                     \
+    "smlad   %[a1], %[wx], %[y], %[a1]\n\t"                     \
+    "ldrd    %[x], %[y], [%[c], #8]\n\t"                        \
+    "smlad   %[a2], %[wx], %[x], %[a2]\n\t"                     \
+    "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
+
+/* Row acc[0..3] for four pixels: `chunks` chunks of eight groups (the table moves on by
+ * 768 bytes after each), then `rest` group pairs of the last, partial chunk. In assembly
+ * because it needs 14 registers (`rest` comes from memory) and GCC 12 spills two accumulators from the C version. */
+static inline __attribute__((always_inline)) void nm24_row4(const uint8_t **pcodes, const int8_t **pv, const int32_t *t,
+                                                            int chunks, int rest, int32_t acc[4]) {
+    const uint8_t *codes = *pcodes;
+    const int8_t *v = *pv;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    uint32_t c, wv, e, wx, x, y;
+    __asm__ volatile(
+        "cmp     %[chunks], #0\n\t"
+        "beq     2f\n"
+        "1:\n\t"
+        NM24_PAIR4 NM24_PAIR4 NM24_PAIR4 NM24_PAIR4
+        "add     %[t], %[t], #768\n\t"
+        "subs    %[chunks], %[chunks], #1\n\t"
+        "bne     1b\n"
+        "2:\n\t"
+        "ldr     %[chunks], %[rest]\n\t"      /* from memory: no register left */
+        "cmp     %[chunks], #0\n\t"
+        "beq     4f\n"
+        "3:\n\t"
+        NM24_PAIR4
+        "subs    %[chunks], %[chunks], #1\n\t"
+        "bne     3b\n"
+        "4:\n\t"
+        : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [chunks] "+r"(chunks), [a0] "+r"(a0), [a1] "+r"(a1),
+          [a2] "+r"(a2), [a3] "+r"(a3), [c] "=&r"(c), [wv] "=&r"(wv), [e] "=&r"(e), [wx] "=&r"(wx), [x] "=&r"(x),
+          [y] "=&r"(y)
+        : [rest] "m"(rest)
+        : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    *pcodes = codes;
+    *pv = v;
+}
+#undef NM24_PAIR4
+
+/* A block of rows' accumulators, then their requantization (finish_rows4), as for CSR. */
 static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
                          const nn_quant_t *q, int32_t *table) {
-    row_finish_t f = row_finish(w, act, q);
+    const row_finish_t f = row_finish(w, act, q);
     nm24_pair_table4(xs, w->cols, table);
     const uint8_t *codes = (const uint8_t *)w->index;
     const int8_t *v = w->values;
-    int pairs = nm24_group_pairs(w->cols);
-    for (int r = 0; r < w->rows; r++) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        const int32_t *t = table;
-        int n = pairs;
-        uint32_t c, wv, e, wx, x, y;
-        /* Per group pair: its code byte and four value bytes; for each group, the pattern's
-         * four pixel words from the table (group 0 at t + code * 16, group 1 at t + 96 +
-         * code * 16) and four SMLAD. In assembly because it needs 14 registers and GCC 12
-         * spills two accumulators from the C version. LDRD brings two pixels' pair words at once.
-         * Two group pairs per iteration (the second's table words at offset 192), then an odd one. */
-        __asm__ volatile(
-            "subs    %[n], %[n], #2\n\t"
-            "blt     2f\n"
-            "1:\n\t"
-            "ldrb    %[c], [%[codes]], #1\n\t"
-            "ldr     %[wv], [%[v]], #4\n\t"
-            "and     %[e], %[c], #15\n\t"
-            "add     %[e], %[t], %[e], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv]\n\t"
-            "ldrd    %[x], %[y], [%[e], #0]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #8]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "lsr     %[c], %[c], #4\n\t"
-            "add     %[e], %[t], %[c], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv], ror #8\n\t"
-            "ldrd    %[x], %[y], [%[e], #96]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #104]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "ldrb    %[c], [%[codes]], #1\n\t"
-            "ldr     %[wv], [%[v]], #4\n\t"
-            "and     %[e], %[c], #15\n\t"
-            "add     %[e], %[t], %[e], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv]\n\t"
-            "ldrd    %[x], %[y], [%[e], #192]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #200]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "lsr     %[c], %[c], #4\n\t"
-            "add     %[e], %[t], %[c], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv], ror #8\n\t"
-            "ldrd    %[x], %[y], [%[e], #288]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #296]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "add     %[t], %[t], #384\n\t"
-            "subs    %[n], %[n], #2\n\t"
-            "bge     1b\n"
-            "2:\n\t"
-            "adds    %[n], %[n], #2\n\t"
-            "beq     3f\n\t"
-            "ldrb    %[c], [%[codes]], #1\n\t"
-            "ldr     %[wv], [%[v]], #4\n\t"
-            "and     %[e], %[c], #15\n\t"
-            "add     %[e], %[t], %[e], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv]\n\t"
-            "ldrd    %[x], %[y], [%[e], #0]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #8]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "lsr     %[c], %[c], #4\n\t"
-            "add     %[e], %[t], %[c], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv], ror #8\n\t"
-            "ldrd    %[x], %[y], [%[e], #96]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #104]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "3:\n\t"
-            : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [n] "+r"(n), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
-              [a3] "+r"(a3), [c] "=&r"(c), [wv] "=&r"(wv), [e] "=&r"(e), [wx] "=&r"(wx), [x] "=&r"(x), [y] "=&r"(y)
-            :
-            : "cc", "memory");
-        FINISH4(r);
+    const int pairs = nm24_group_pairs(w->cols), chunks = pairs / 4, rest = pairs % 4;
+    for (int r = 0; r < w->rows; r += ROW_BLOCK) {
+        const int n = w->rows - r < ROW_BLOCK ? w->rows - r : ROW_BLOCK;
+        int32_t acc[ROW_BLOCK][4];
+        for (int i = 0; i < n; i++) nm24_row4(&codes, &v, table, chunks, rest, acc[i]);
+        finish_rows4(&f, r, n, acc, out, stride);
     }
 }
 #else
@@ -484,12 +453,12 @@ static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
     for (int r = 0; r < w->rows; r++) {
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         const int32_t *g = xs;
-        for (int k = 0; k < pairs; k++, v += 4, g += 8) {
-            uint32_t c = *codes++, lo = c & 15, hi = c >> 4;
-            MAC4(v[0], g[nm24_first[lo]]);
-            MAC4(v[2], g[nm24_second[lo]]);
-            MAC4(v[1], g[4 + nm24_first[hi]]);
-            MAC4(v[3], g[4 + nm24_second[hi]]);
+        for (int k = 0; k < pairs; k++, v += 4, g += 8, codes += 2) {
+            uint32_t lo = nm24_pos[codes[0]], hi = nm24_pos[codes[1]];
+            MAC4(v[0], g[lo & 3]);
+            MAC4(v[2], g[lo >> 2]);
+            MAC4(v[1], g[4 + (hi & 3)]);
+            MAC4(v[3], g[4 + (hi >> 2)]);
         }
         FINISH4(r);
     }

@@ -289,9 +289,10 @@ static void matvec_nm(const nn_sparse_t *w, const int8_t *x, int8_t *out, const 
     }
 }
 
-/* 2:4 without a pair table: each code's two positions from the tables above (cores without
- * SMLAD; on the DSP path the pair table measured faster even for a 12-row layer). */
-static __attribute__((unused)) void matvec_nm24_direct(const nn_sparse_t *w, const int8_t *x, int8_t *out,
+#if !defined(__ARM_FEATURE_DSP)
+/* 2:4 without a pair table: each index byte's two positions from nm24_pos (cores without
+ * SMLAD). The value word of a group pair holds a0 b0 a1 b1. */
+static void matvec_nm24_direct(const nn_sparse_t *w, const int8_t *x, int8_t *out,
                                                        const nn_act_t *act, const nn_quant_t *q) {
     row_finish_t f = row_finish(w, act, q);
     const uint8_t *codes = (const uint8_t *)w->index;
@@ -299,131 +300,135 @@ static __attribute__((unused)) void matvec_nm24_direct(const nn_sparse_t *w, con
     int pairs = nm24_group_pairs(w->cols), groups = groups_of(w->cols, 4);
     for (int r = 0; r < w->rows; r++) {
         int32_t acc = 0;
-        for (int k = 0; k < pairs; k++, v += 4) {
-            uint32_t c = *codes++;
-            int g = 2 * k;
-            const int8_t *b0 = x + 4 * g, *b1 = b0 + 4;
-            acc += v[0] * b0[nm24_first[c & 15]] + v[2] * b0[nm24_second[c & 15]];
-            if (g + 1 < groups) acc += v[1] * b1[nm24_first[c >> 4]] + v[3] * b1[nm24_second[c >> 4]];
+        const int8_t *b0 = x;
+        for (int k = 0; k < pairs; k++, v += 4, codes += 2, b0 += 8) {
+            uint32_t p = nm24_pos[codes[0]];
+            acc += v[0] * b0[p & 3] + v[2] * b0[p >> 2];
+            if (2 * k + 1 < groups) {
+                p = nm24_pos[codes[1]];
+                acc += v[1] * b0[4 + (p & 3)] + v[3] * b0[4 + (p >> 2)];
+            }
         }
         FINISH1(r);
     }
 }
+#endif
 
 #if defined(__ARM_FEATURE_DSP)
-/* Every pair of inputs a 2:4 group can keep, as two int16 lanes, six words per group. Built
- * once per column and shared by all rows, so that each group costs one table load and one
- * SMLAD per row. */
+/* Every pair of inputs a 2:4 group can keep, as two int16 lanes, six words per group in the
+ * order of the patterns (01 02 03 12 13 23). Built once per column and shared by all rows, so
+ * that each group costs one table load and one SMLAD per row. From the group's four inputs
+ * (a, b, c, d): SXTB16 gives (a, c), SXTB16 ROR 8 (b, d), and halfword packing the other four.
+ * The format has whole groups (cols % 4 == 0); an odd last group's padding partner reads zeros. */
 static void nm24_pair_table(const int8_t *x, int cols, int32_t *t) {
-    int groups = 2 * nm24_group_pairs(cols);
-    for (int g = 0; g < groups; g++, t += 6) {
-        int c = 4 * g;
-        uint32_t a = (uint16_t)(c < cols ? x[c] : 0), b = (uint16_t)(c + 1 < cols ? x[c + 1] : 0);
-        uint32_t cc = (uint16_t)(c + 2 < cols ? x[c + 2] : 0), d = (uint16_t)(c + 3 < cols ? x[c + 3] : 0);
-        t[0] = (int32_t)(a | b << 16);
-        t[1] = (int32_t)(a | cc << 16);
-        t[2] = (int32_t)(a | d << 16);
-        t[3] = (int32_t)(b | cc << 16);
-        t[4] = (int32_t)(b | d << 16);
-        t[5] = (int32_t)(cc | d << 16);
+    int groups = cols / 4;
+    for (int g = 0; g < groups; g++, t += 6, x += 4) {
+        uint32_t e = (uint32_t)__sxtb16(nn_read32(x)), o = (uint32_t)nn_sxtb16_ror8(nn_read32(x));
+        t[0] = (int32_t)nn_pack_bottoms(e, o); /* a, b */
+        t[1] = (int32_t)e;                     /* a, c */
+        t[2] = (int32_t)nn_pack_bottom_top(e, o); /* a, d */
+        t[3] = (int32_t)nn_pack_bottom_top(o, e); /* b, c */
+        t[4] = (int32_t)o;                     /* b, d */
+        t[5] = (int32_t)nn_pack_tops(e, o);    /* c, d */
     }
+    if (groups & 1)
+        for (int i = 0; i < 6; i++) t[i] = 0;
 }
 
+/* One row's dot product with the column whose pair table is t, from `acc` (the bias): `chunks`
+ * chunks of eight groups, then `rest` group pairs of the last, partial chunk. Each index byte
+ * is the offset of its group's pair word from the chunk's table (nn_sparse.h), so a group
+ * costs an LDRB, an LDR [t, offset], half a value word, an SXTB16 (ROR 8) and an SMLAD. Each
+ * half chunk loads its four offsets, two value words and four pair words in one run of
+ * independent loads (one cycle each after the first on the M4: the post-incremented bases
+ * alternate, and no address comes from the instruction just before). */
+static inline __attribute__((always_inline)) int32_t nm24_dot(const uint8_t **pcodes, const int8_t **pv,
+                                                              const int32_t *t, int chunks, int rest, int32_t acc) {
+    const uint8_t *codes = *pcodes;
+    const int8_t *v = *pv;
+    uint32_t o0, o1, o2, o3, w0, w1, s;
+    __asm__ volatile(
+        "cmp     %[chunks], #0\n\t"
+        "beq     2f\n"
+        "1:\n\t"
+        "ldrb    %[o0], [%[codes]], #8\n\t"
+        "ldr     %[w0], [%[v]], #16\n\t"
+        "ldrb    %[o1], [%[codes], #-7]\n\t"
+        "ldr     %[w1], [%[v], #-12]\n\t"
+        "ldrb    %[o2], [%[codes], #-6]\n\t"
+        "ldrb    %[o3], [%[codes], #-5]\n\t"
+        "ldr     %[o0], [%[t], %[o0]]\n\t"
+        "ldr     %[o1], [%[t], %[o1]]\n\t"
+        "ldr     %[o2], [%[t], %[o2]]\n\t"
+        "ldr     %[o3], [%[t], %[o3]]\n\t"
+        "sxtb16  %[s], %[w0]\n\t"
+        "smlad   %[acc], %[s], %[o0], %[acc]\n\t"
+        "sxtb16  %[w0], %[w0], ror #8\n\t"
+        "smlad   %[acc], %[w0], %[o1], %[acc]\n\t"
+        "sxtb16  %[s], %[w1]\n\t"
+        "smlad   %[acc], %[s], %[o2], %[acc]\n\t"
+        "sxtb16  %[w1], %[w1], ror #8\n\t"
+        "smlad   %[acc], %[w1], %[o3], %[acc]\n\t"
+        "ldrb    %[o0], [%[codes], #-4]\n\t"
+        "ldr     %[w0], [%[v], #-8]\n\t"
+        "ldrb    %[o1], [%[codes], #-3]\n\t"
+        "ldr     %[w1], [%[v], #-4]\n\t"
+        "ldrb    %[o2], [%[codes], #-2]\n\t"
+        "ldrb    %[o3], [%[codes], #-1]\n\t"
+        "ldr     %[o0], [%[t], %[o0]]\n\t"
+        "ldr     %[o1], [%[t], %[o1]]\n\t"
+        "ldr     %[o2], [%[t], %[o2]]\n\t"
+        "ldr     %[o3], [%[t], %[o3]]\n\t"
+        "sxtb16  %[s], %[w0]\n\t"
+        "smlad   %[acc], %[s], %[o0], %[acc]\n\t"
+        "sxtb16  %[w0], %[w0], ror #8\n\t"
+        "smlad   %[acc], %[w0], %[o1], %[acc]\n\t"
+        "sxtb16  %[s], %[w1]\n\t"
+        "smlad   %[acc], %[s], %[o2], %[acc]\n\t"
+        "sxtb16  %[w1], %[w1], ror #8\n\t"
+        "smlad   %[acc], %[w1], %[o3], %[acc]\n\t"
+        "add     %[t], %[t], #192\n\t"
+        "subs    %[chunks], %[chunks], #1\n\t"
+        "bne     1b\n"
+        "2:\n\t"
+        "cmp     %[rest], #0\n\t"
+        "beq     4f\n"
+        "3:\n\t"
+        "ldrb    %[o0], [%[codes]], #2\n\t"
+        "ldr     %[w0], [%[v]], #4\n\t"
+        "ldrb    %[o1], [%[codes], #-1]\n\t"
+        "ldr     %[o0], [%[t], %[o0]]\n\t"
+        "ldr     %[o1], [%[t], %[o1]]\n\t"
+        "sxtb16  %[s], %[w0]\n\t"
+        "smlad   %[acc], %[s], %[o0], %[acc]\n\t"
+        "sxtb16  %[w0], %[w0], ror #8\n\t"
+        "smlad   %[acc], %[w0], %[o1], %[acc]\n\t"
+        "subs    %[rest], %[rest], #1\n\t"
+        "bne     3b\n"
+        "4:\n\t"
+        : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [chunks] "+r"(chunks), [rest] "+r"(rest), [acc] "+r"(acc),
+          [o0] "=&r"(o0), [o1] "=&r"(o1), [o2] "=&r"(o2), [o3] "=&r"(o3), [w0] "=&r"(w0), [w1] "=&r"(w1), [s] "=&r"(s)
+        :
+        : "cc", "memory");
+    *pcodes = codes;
+    *pv = v;
+    return acc;
+}
+
+/* The dot products of a block of rows first, then their requantization (finish_rows1: the
+ * per-tensor fast path), as for CSR: the row loop is a few instructions around nm24_dot. */
 static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
                         int32_t *table) {
-    row_finish_t f = row_finish(w, act, q);
+    const row_finish_t f = row_finish(w, act, q);
     nm24_pair_table(x, w->cols, table);
     const uint8_t *codes = (const uint8_t *)w->index;
     const int8_t *v = w->values;
-    int pairs = nm24_group_pairs(w->cols);
-    for (int r = 0; r < w->rows; r++) {
-        int32_t acc = 0;
-        const int32_t *t = table;
-        int n = pairs;
-        uint32_t c, w0, w1, e, f1, tx, ty;
-        /* Per group pair: its code byte and four value bytes; group 0's pair word at t + code
-         * * 4, group 1's at t + 24 + code * 4, each against SXTB16 (ROR 8) of the value word.
-         * Four group pairs per iteration (one word of codes, the table at offsets 0, 48, 96,
-         * 144), then the last 0-3 one at a time. In assembly so that the loads pipeline and no
-         * address waits on the ALU result just before it. */
-        __asm__ volatile(
-            "subs    %[n], %[n], #4\n\t"
-            "blt     2f\n"
-            "1:\n\t"
-            "ldr     %[c], [%[codes]], #4\n\t"
-            "ldr     %[w0], [%[v]]\n\t"
-            "ldr     %[w1], [%[v], #4]\n\t"
-            "ubfx    %[e], %[c], #0, #4\n\t"
-            "ubfx    %[f], %[c], #4, #4\n\t"
-            "add     %[e], %[t], %[e], lsl #2\n\t"
-            "add     %[f], %[t], %[f], lsl #2\n\t"
-            "ldr     %[tx], [%[e], #0]\n\t"
-            "ldr     %[ty], [%[f], #24]\n\t"
-            "sxtb16  %[e], %[w0]\n\t"
-            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
-            "sxtb16  %[w0], %[w0], ror #8\n\t"
-            "smlad   %[acc], %[w0], %[ty], %[acc]\n\t"
-            "ubfx    %[e], %[c], #8, #4\n\t"
-            "ubfx    %[f], %[c], #12, #4\n\t"
-            "add     %[e], %[t], %[e], lsl #2\n\t"
-            "add     %[f], %[t], %[f], lsl #2\n\t"
-            "ldr     %[tx], [%[e], #48]\n\t"
-            "ldr     %[ty], [%[f], #72]\n\t"
-            "sxtb16  %[e], %[w1]\n\t"
-            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
-            "sxtb16  %[w1], %[w1], ror #8\n\t"
-            "smlad   %[acc], %[w1], %[ty], %[acc]\n\t"
-            "ldr     %[w0], [%[v], #8]\n\t"
-            "ldr     %[w1], [%[v], #12]\n\t"
-            "ubfx    %[e], %[c], #16, #4\n\t"
-            "ubfx    %[f], %[c], #20, #4\n\t"
-            "add     %[e], %[t], %[e], lsl #2\n\t"
-            "add     %[f], %[t], %[f], lsl #2\n\t"
-            "ldr     %[tx], [%[e], #96]\n\t"
-            "ldr     %[ty], [%[f], #120]\n\t"
-            "sxtb16  %[e], %[w0]\n\t"
-            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
-            "sxtb16  %[w0], %[w0], ror #8\n\t"
-            "smlad   %[acc], %[w0], %[ty], %[acc]\n\t"
-            "ubfx    %[e], %[c], #24, #4\n\t"
-            "ubfx    %[f], %[c], #28, #4\n\t"
-            "add     %[e], %[t], %[e], lsl #2\n\t"
-            "add     %[f], %[t], %[f], lsl #2\n\t"
-            "ldr     %[tx], [%[e], #144]\n\t"
-            "ldr     %[ty], [%[f], #168]\n\t"
-            "sxtb16  %[e], %[w1]\n\t"
-            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
-            "sxtb16  %[w1], %[w1], ror #8\n\t"
-            "smlad   %[acc], %[w1], %[ty], %[acc]\n\t"
-            "add     %[v], %[v], #16\n\t"
-            "add     %[t], %[t], #192\n\t"
-            "subs    %[n], %[n], #4\n\t"
-            "bge     1b\n"
-            "2:\n\t"
-            "adds    %[n], %[n], #4\n\t"
-            "beq     4f\n"
-            "3:\n\t"
-            "ldrb    %[c], [%[codes]], #1\n\t"
-            "ldr     %[w0], [%[v]], #4\n\t"
-            "ubfx    %[e], %[c], #0, #4\n\t"
-            "ubfx    %[f], %[c], #4, #4\n\t"
-            "add     %[e], %[t], %[e], lsl #2\n\t"
-            "add     %[f], %[t], %[f], lsl #2\n\t"
-            "ldr     %[tx], [%[e], #0]\n\t"
-            "ldr     %[ty], [%[f], #24]\n\t"
-            "sxtb16  %[e], %[w0]\n\t"
-            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
-            "sxtb16  %[w0], %[w0], ror #8\n\t"
-            "smlad   %[acc], %[w0], %[ty], %[acc]\n\t"
-            "add     %[t], %[t], #48\n\t"
-            "subs    %[n], %[n], #1\n\t"
-            "bne     3b\n"
-            "4:\n\t"
-            : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [n] "+r"(n), [acc] "+r"(acc), [c] "=&r"(c),
-              [w0] "=&r"(w0), [w1] "=&r"(w1), [e] "=&r"(e), [f] "=&r"(f1), [tx] "=&r"(tx), [ty] "=&r"(ty)
-            :
-            : "cc", "memory");
-        FINISH1(r);
+    const int pairs = nm24_group_pairs(w->cols), chunks = pairs / 4, rest = pairs % 4;
+    for (int r = 0; r < w->rows; r += ROW_BLOCK_FC) {
+        const int n = w->rows - r < ROW_BLOCK_FC ? w->rows - r : ROW_BLOCK_FC;
+        int32_t acc[ROW_BLOCK_FC];
+        for (int i = 0; i < n; i++) acc[i] = nm24_dot(&codes, &v, table, chunks, rest, f.bias[r + i]);
+        finish_rows1(&f, r, n, acc, out);
     }
 }
 
