@@ -429,14 +429,16 @@ static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, 
 #endif
 
 #if defined(__ARM_FEATURE_DSP)
-/* The four pixels' pair tables, interleaved: for group g and pattern k, four words (one per
- * pixel) holding that pattern's two inputs as int16 lanes, at word 24g + 4k: four times the
- * one-column table's offsets, so that an index byte scaled by 4 addresses them. SXTB16 of an
- * interleaved column word gives pixels (0, 2), SXTB16 ROR 8 pixels (1, 3); halfword packing
- * pairs the columns. */
-static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *t) {
+/* The four pixels' pair tables: per chunk of eight groups, each pixel's one-column table of
+ * the chunk (192 bytes: six words per group, pattern k of group g at byte (g mod 8) x 24 +
+ * 4k, the index byte), pixel p at 192p, so that pixel p's pair of a group is at chunk + index
+ * byte + 192p: one UXTAB gives the address from a byte of the index. SXTB16 of an interleaved
+ * column word gives pixels (0, 2), SXTB16 ROR 8 pixels (1, 3); halfword packing pairs the
+ * columns. Scratch: 192 words per chunk (nn_sparse_matvec_scratch_words). */
+static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *table) {
     int groups = cols / 4;
-    for (int g = 0; g < groups; g++, xs += 4, t += 24) {
+    for (int g = 0; g < groups; g++, xs += 4) {
+        int32_t *t = table + 192 * (g / NM24_CHUNK) + 6 * (g % NM24_CHUNK);
         int32_t x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
         /* Lanes (pixel 0, pixel 2) and (pixel 1, pixel 3) of each column. */
         uint32_t e0 = (uint32_t)__sxtb16(x0), e1 = (uint32_t)__sxtb16(x1), e2 = (uint32_t)__sxtb16(x2), e3 = (uint32_t)__sxtb16(x3);
@@ -444,10 +446,10 @@ static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *t) {
         uint32_t o2 = (uint32_t)nn_sxtb16_ror8(x2), o3 = (uint32_t)nn_sxtb16_ror8(x3);
 /* Pattern k keeps columns a and b: pixel 0, 1, 2, 3 words (column a low, column b high). */
 #define PAIR(k, ea, eb, oa, ob)                                                      \
-        t[4 * (k)] = (int32_t)nn_pack_bottoms(ea, eb);                               \
-        t[4 * (k) + 1] = (int32_t)nn_pack_bottoms(oa, ob);                           \
-        t[4 * (k) + 2] = (int32_t)nn_pack_tops(ea, eb);                              \
-        t[4 * (k) + 3] = (int32_t)nn_pack_tops(oa, ob)
+        t[(k)] = (int32_t)nn_pack_bottoms(ea, eb);                                   \
+        t[48 + (k)] = (int32_t)nn_pack_bottoms(oa, ob);                              \
+        t[96 + (k)] = (int32_t)nn_pack_tops(ea, eb);                                 \
+        t[144 + (k)] = (int32_t)nn_pack_tops(oa, ob)
         PAIR(0, e0, e1, o0, o1);
         PAIR(1, e0, e2, o0, o2);
         PAIR(2, e0, e3, o0, o3);
@@ -456,64 +458,77 @@ static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *t) {
         PAIR(5, e2, e3, o2, o3);
 #undef PAIR
     }
-    if (groups & 1) /* the padding group of an odd row: zero weights against zero inputs */
-        for (int i = 0; i < 24; i++) t[i] = 0;
+    if (groups & 1) { /* the padding group of an odd row: zero weights against zero inputs */
+        int32_t *t = table + 192 * (groups / NM24_CHUNK) + 6 * (groups % NM24_CHUNK);
+        for (int p = 0; p < 4; p++)
+            for (int k = 0; k < 6; k++) t[48 * p + k] = 0;
+    }
 }
 
-/* One group pair against four pixels: both index bytes and the value word in one run of loads,
- * each byte scaled by 4 onto the chunk's table t, then per group its pattern's four pixel words
- * (two LDRD) and four SMLAD against SXTB16 (ROR 8) of the value word. */
+/* One group pair against four pixels: the pair's two index bytes (a halfword: rows hold an
+ * even number of groups) and its value word; per group UXTAB of the chunk's table and its
+ * byte gives the address of pixel 0's pair word, the four pixels' words come in one run of
+ * loads, and SXTB16 (ROR 8) of the value word goes where the address was (14 registers). */
 #define NM24_PAIR4                                              \
-    "ldrb    %[e], [%[codes]], #2\n\t"                          \
+    "ldrh    %[c], [%[codes]], #2\n\t"                          \
     "ldr     %[wv], [%[v]], #4\n\t"                             \
-    "ldrb    %[c], [%[codes], #-1]\n\t"                         \
-    "add     %[e], %[t], %[e], lsl #2\n\t"                      \
-    "add     %[c], %[t], %[c], lsl #2\n\t"                      \
-    "sxtb16  %[wx], %[wv]\n\t"                                  \
-    "ldrd    %[x], %[y], [%[e]]\n\t"                            \
-    "smlad   %[a0], %[wx], %[x], %[a0]\n\t"                     \
-    "smlad   %[a1], %[wx], %[y], %[a1]\n\t"                     \
-    "ldrd    %[x], %[y], [%[e], #8]\n\t"                        \
-    "smlad   %[a2], %[wx], %[x], %[a2]\n\t"                     \
-    "smlad   %[a3], %[wx], %[y], %[a3]\n\t"                     \
-    "sxtb16  %[wx], %[wv], ror #8\n\t"                          \
-    "ldrd    %[x], %[y], [%[c]]\n\t"                            \
-    "smlad   %[a0], %[wx], %[x], %[a0]\n\t"                     \
-    "smlad   %[a1], %[wx], %[y], %[a1]\n\t"                     \
-    "ldrd    %[x], %[y], [%[c], #8]\n\t"                        \
-    "smlad   %[a2], %[wx], %[x], %[a2]\n\t"                     \
-    "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
+    "uxtab   %[e], %[t], %[c]\n\t"                              \
+    "uxtab   %[c], %[t], %[c], ror #8\n\t"                      \
+    "ldr     %[x0], [%[e]]\n\t"                                 \
+    "ldr     %[x1], [%[e], #192]\n\t"                           \
+    "ldr     %[x2], [%[e], #384]\n\t"                           \
+    "ldr     %[x3], [%[e], #576]\n\t"                           \
+    "sxtb16  %[e], %[wv]\n\t"                                   \
+    "smlad   %[a0], %[e], %[x0], %[a0]\n\t"                     \
+    "smlad   %[a1], %[e], %[x1], %[a1]\n\t"                     \
+    "smlad   %[a2], %[e], %[x2], %[a2]\n\t"                     \
+    "smlad   %[a3], %[e], %[x3], %[a3]\n\t"                     \
+    "ldr     %[x0], [%[c]]\n\t"                                 \
+    "ldr     %[x1], [%[c], #192]\n\t"                           \
+    "ldr     %[x2], [%[c], #384]\n\t"                           \
+    "ldr     %[x3], [%[c], #576]\n\t"                           \
+    "sxtb16  %[c], %[wv], ror #8\n\t"                           \
+    "smlad   %[a0], %[c], %[x0], %[a0]\n\t"                     \
+    "smlad   %[a1], %[c], %[x1], %[a1]\n\t"                     \
+    "smlad   %[a2], %[c], %[x2], %[a2]\n\t"                     \
+    "smlad   %[a3], %[c], %[x3], %[a3]\n\t"
 
-/* Row acc[0..3] for four pixels: `chunks` chunks of eight groups (the table moves on by
- * 768 bytes after each), then `rest` group pairs of the last, partial chunk. In assembly
- * because it needs 14 registers (`rest` comes from memory) and GCC 12 spills two accumulators from the C version. */
+/* Row acc[0..3] for four pixels: whole chunks of eight groups up to the table address `end`
+ * (the table moves on by 768 bytes after each), then `rest` group pairs of the last, partial
+ * chunk. In assembly because it needs 14 registers (the loop bounds come from memory) and GCC
+ * 12 spills accumulators from the C version. */
 static inline __attribute__((always_inline)) void nm24_row4(const uint8_t **pcodes, const int8_t **pv, const int32_t *t,
-                                                            int chunks, int rest, int32_t acc[4]) {
+                                                            const int32_t *end, int rest, int32_t acc[4]) {
     const uint8_t *codes = *pcodes;
     const int8_t *v = *pv;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    uint32_t c, wv, e, wx, x, y;
+    uint32_t c, wv, e, x0, x1, x2, x3;
     __asm__ volatile(
-        "cmp     %[chunks], #0\n\t"
+        "ldr     %[x0], %[end]\n\t"
+        "cmp     %[t], %[x0]\n\t"
         "beq     2f\n"
         "1:\n\t"
         NM24_PAIR4 NM24_PAIR4 NM24_PAIR4 NM24_PAIR4
         "add     %[t], %[t], #768\n\t"
-        "subs    %[chunks], %[chunks], #1\n\t"
+        "ldr     %[x0], %[end]\n\t"
+        "cmp     %[t], %[x0]\n\t"
         "bne     1b\n"
         "2:\n\t"
-        "ldr     %[chunks], %[rest]\n\t"      /* from memory: no register left */
-        "cmp     %[chunks], #0\n\t"
+        "ldr     %[x0], %[rest]\n\t"
+        "cmp     %[x0], #0\n\t"
         "beq     4f\n"
+        "str     %[x0], %[left]\n"
         "3:\n\t"
         NM24_PAIR4
-        "subs    %[chunks], %[chunks], #1\n\t"
+        "ldr     %[x0], %[left]\n\t"
+        "subs    %[x0], %[x0], #1\n\t"
+        "str     %[x0], %[left]\n\t"
         "bne     3b\n"
         "4:\n\t"
-        : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [chunks] "+r"(chunks), [a0] "+r"(a0), [a1] "+r"(a1),
-          [a2] "+r"(a2), [a3] "+r"(a3), [c] "=&r"(c), [wv] "=&r"(wv), [e] "=&r"(e), [wx] "=&r"(wx), [x] "=&r"(x),
-          [y] "=&r"(y)
-        : [rest] "m"(rest)
+        : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+          [c] "=&r"(c), [wv] "=&r"(wv), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3),
+          [left] "=m"(rest)
+        : [end] "m"(end), [rest] "m"(rest)
         : "cc", "memory");
     acc[0] = a0;
     acc[1] = a1;
@@ -531,11 +546,12 @@ static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
     nm24_pair_table4(xs, w->cols, table);
     const uint8_t *codes = (const uint8_t *)w->index;
     const int8_t *v = w->values;
-    const int pairs = nm24_group_pairs(w->cols), chunks = pairs / 4, rest = pairs % 4;
+    const int pairs = nm24_group_pairs(w->cols), rest = pairs % 4;
+    const int32_t *end = table + 192 * (pairs / 4); /* after the whole chunks */
     for (int r = 0; r < w->rows; r += ROW_BLOCK) {
         const int n = w->rows - r < ROW_BLOCK ? w->rows - r : ROW_BLOCK;
         int32_t acc[ROW_BLOCK][4];
-        for (int i = 0; i < n; i++) nm24_row4(&codes, &v, table, chunks, rest, acc[i]);
+        for (int i = 0; i < n; i++) nm24_row4(&codes, &v, table, end, rest, acc[i]);
         finish_rows4(&f, r, n, acc, out, stride);
     }
 }

@@ -5,7 +5,7 @@
 int nn_sparse_matvec_scratch_words(const nn_sparse_t *w) {
     int blocks = groups_of(w->cols, 4);
     switch (w->format) {
-    case NN_SPARSE_NM24: return 48 * nm24_group_pairs(w->cols); /* pair tables for four pixels */
+    case NN_SPARSE_NM24: return 192 * ((nm24_group_pairs(w->cols) + 3) / 4); /* four pixels' pair tables, whole chunks */
     case NN_SPARSE_BLOCK4: return 2 * blocks + blocks; /* widened pairs, or a padded copy */
     default: return 0;
     }
