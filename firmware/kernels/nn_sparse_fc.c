@@ -166,6 +166,24 @@ static inline __attribute__((always_inline)) int finish_rows1_per_tensor(const r
         __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"((int32_t)((uint32_t)y << l1)), "r"(m));
         out[i] = (int8_t)__ssat((h * 2 + k + (h >> 31)) >> r1, 8);
     }
+    if (!f->full) {
+        /* A narrower clamp (ReLU, ReLU6) after SSAT, the same as before it: a second pass over
+         * the outputs keeps the loop above free of it; IT blocks, so that it does not branch. */
+        const int32_t lo = f->lo, hi = f->hi;
+        for (int i = 0; i < n; i++) {
+            int32_t v = out[i];
+            __asm__("cmp     %0, %1\n\t"
+                    "it      lt\n\t"
+                    "movlt   %0, %1\n\t"
+                    "cmp     %0, %2\n\t"
+                    "it      gt\n\t"
+                    "movgt   %0, %2"
+                    : "+r"(v)
+                    : "r"(lo), "r"(hi)
+                    : "cc");
+            out[i] = (int8_t)v;
+        }
+    }
     return (range >> (30 - left)) != 0;
 }
 #else
@@ -219,7 +237,7 @@ static inline void csr8_dots(const int8_t **pv, const uint8_t **pd, const uint16
 static inline __attribute__((always_inline)) void finish_rows1(const row_finish_t *f, int r, int n, const int32_t *acc,
                                                               int8_t *out) {
 #if defined(__ARM_FEATURE_DSP)
-    if (!f->per_channel && f->full && f->mult[0] != 0 && !finish_rows1_per_tensor(f, r, n, acc, out)) return;
+    if (!f->per_channel && f->mult[0] != 0 && !finish_rows1_per_tensor(f, r, n, acc, out)) return;
     for (int i = 0; i < n; i++) out[r + i] = finish1(f, r + i, acc[i]);
 #else
     /* The parameters walked by pointer (one pair for a per-tensor layer). */
@@ -335,62 +353,65 @@ static void nm24_pair_table(const int8_t *x, int cols, int32_t *t) {
         for (int i = 0; i < 6; i++) t[i] = 0;
 }
 
-/* One row's dot product with the column whose pair table is t, from `acc` (the bias): `chunks`
- * chunks of eight groups, then `rest` group pairs of the last, partial chunk. Each index byte
- * is the offset of its group's pair word from the chunk's table (nn_sparse.h), so a group
- * costs an LDRB, an LDR [t, offset], half a value word, an SXTB16 (ROR 8) and an SMLAD. Each
- * half chunk loads its four offsets, two value words and four pair words in one run of
+/* Half a chunk (four groups) of one row at offsets h (codes) and 2h (values) from the pointers'
+ * current place (the chunk's first four groups with post-increments, the last four with
+ * negative offsets): its four index bytes, two value words and four pair words in one run of
  * independent loads (one cycle each after the first on the M4: the post-incremented bases
- * alternate, and no address comes from the instruction just before). */
+ * alternate, and no address comes from the instruction just before), then SXTB16 (ROR 8) and
+ * SMLAD per group. */
+#define NM24_HALF(first)                                        \
+    first                                                       \
+    "ldr     %[o0], [%[t], %[o0]]\n\t"                          \
+    "ldr     %[o1], [%[t], %[o1]]\n\t"                          \
+    "ldr     %[o2], [%[t], %[o2]]\n\t"                          \
+    "ldr     %[o3], [%[t], %[o3]]\n\t"                          \
+    "sxtb16  %[s], %[w0]\n\t"                                   \
+    "smlad   %[acc], %[s], %[o0], %[acc]\n\t"                   \
+    "sxtb16  %[w0], %[w0], ror #8\n\t"                          \
+    "smlad   %[acc], %[w0], %[o1], %[acc]\n\t"                  \
+    "sxtb16  %[s], %[w1]\n\t"                                   \
+    "smlad   %[acc], %[s], %[o2], %[acc]\n\t"                   \
+    "sxtb16  %[w1], %[w1], ror #8\n\t"                          \
+    "smlad   %[acc], %[w1], %[o3], %[acc]\n\t"
+#define NM24_FIRST_HALF                                         \
+    "ldrb    %[o0], [%[codes]], #8\n\t"                         \
+    "ldr     %[w0], [%[v]], #16\n\t"                            \
+    "ldrb    %[o1], [%[codes], #-7]\n\t"                        \
+    "ldr     %[w1], [%[v], #-12]\n\t"                           \
+    "ldrb    %[o2], [%[codes], #-6]\n\t"                        \
+    "ldrb    %[o3], [%[codes], #-5]\n\t"
+#define NM24_SECOND_HALF                                        \
+    "ldrb    %[o0], [%[codes], #-4]\n\t"                        \
+    "ldr     %[w0], [%[v], #-8]\n\t"                            \
+    "ldrb    %[o1], [%[codes], #-3]\n\t"                        \
+    "ldr     %[w1], [%[v], #-4]\n\t"                            \
+    "ldrb    %[o2], [%[codes], #-2]\n\t"                        \
+    "ldrb    %[o3], [%[codes], #-1]\n\t"
+/* A chunk of eight groups; the next chunk's table is 192 bytes on. */
+#define NM24_CHUNK1 NM24_HALF(NM24_FIRST_HALF) NM24_HALF(NM24_SECOND_HALF) "add     %[t], %[t], #192\n\t"
+
+/* One row's dot product with the column whose pair table is t, from `acc` (the bias): `chunks`
+ * chunks of eight groups (two per iteration: one taken branch per 16 SMLAD), then `rest` group
+ * pairs of the last, partial chunk. Each index byte is the offset of its group's pair word
+ * from the chunk's table (nn_sparse.h), so a group costs an LDRB, an LDR [t, offset], half a
+ * value word, an SXTB16 (ROR 8) and an SMLAD. */
 static inline __attribute__((always_inline)) int32_t nm24_dot(const uint8_t **pcodes, const int8_t **pv,
                                                               const int32_t *t, int chunks, int rest, int32_t acc) {
     const uint8_t *codes = *pcodes;
     const int8_t *v = *pv;
     uint32_t o0, o1, o2, o3, w0, w1, s;
     __asm__ volatile(
-        "cmp     %[chunks], #0\n\t"
-        "beq     2f\n"
+        "subs    %[chunks], %[chunks], #2\n\t"
+        "blt     2f\n"
         "1:\n\t"
-        "ldrb    %[o0], [%[codes]], #8\n\t"
-        "ldr     %[w0], [%[v]], #16\n\t"
-        "ldrb    %[o1], [%[codes], #-7]\n\t"
-        "ldr     %[w1], [%[v], #-12]\n\t"
-        "ldrb    %[o2], [%[codes], #-6]\n\t"
-        "ldrb    %[o3], [%[codes], #-5]\n\t"
-        "ldr     %[o0], [%[t], %[o0]]\n\t"
-        "ldr     %[o1], [%[t], %[o1]]\n\t"
-        "ldr     %[o2], [%[t], %[o2]]\n\t"
-        "ldr     %[o3], [%[t], %[o3]]\n\t"
-        "sxtb16  %[s], %[w0]\n\t"
-        "smlad   %[acc], %[s], %[o0], %[acc]\n\t"
-        "sxtb16  %[w0], %[w0], ror #8\n\t"
-        "smlad   %[acc], %[w0], %[o1], %[acc]\n\t"
-        "sxtb16  %[s], %[w1]\n\t"
-        "smlad   %[acc], %[s], %[o2], %[acc]\n\t"
-        "sxtb16  %[w1], %[w1], ror #8\n\t"
-        "smlad   %[acc], %[w1], %[o3], %[acc]\n\t"
-        "ldrb    %[o0], [%[codes], #-4]\n\t"
-        "ldr     %[w0], [%[v], #-8]\n\t"
-        "ldrb    %[o1], [%[codes], #-3]\n\t"
-        "ldr     %[w1], [%[v], #-4]\n\t"
-        "ldrb    %[o2], [%[codes], #-2]\n\t"
-        "ldrb    %[o3], [%[codes], #-1]\n\t"
-        "ldr     %[o0], [%[t], %[o0]]\n\t"
-        "ldr     %[o1], [%[t], %[o1]]\n\t"
-        "ldr     %[o2], [%[t], %[o2]]\n\t"
-        "ldr     %[o3], [%[t], %[o3]]\n\t"
-        "sxtb16  %[s], %[w0]\n\t"
-        "smlad   %[acc], %[s], %[o0], %[acc]\n\t"
-        "sxtb16  %[w0], %[w0], ror #8\n\t"
-        "smlad   %[acc], %[w0], %[o1], %[acc]\n\t"
-        "sxtb16  %[s], %[w1]\n\t"
-        "smlad   %[acc], %[s], %[o2], %[acc]\n\t"
-        "sxtb16  %[w1], %[w1], ror #8\n\t"
-        "smlad   %[acc], %[w1], %[o3], %[acc]\n\t"
-        "add     %[t], %[t], #192\n\t"
-        "subs    %[chunks], %[chunks], #1\n\t"
-        "bne     1b\n"
+        NM24_CHUNK1 NM24_CHUNK1
+        "subs    %[chunks], %[chunks], #2\n\t"
+        "bge     1b\n"
         "2:\n\t"
+        "tst     %[chunks], #1\n\t"     /* an odd chunk left (chunks is -1 or -2 here) */
+        "beq     5f\n\t"
+        NM24_CHUNK1
+        "5:\n\t"
         "cmp     %[rest], #0\n\t"
         "beq     4f\n"
         "3:\n\t"
@@ -414,6 +435,10 @@ static inline __attribute__((always_inline)) int32_t nm24_dot(const uint8_t **pc
     *pv = v;
     return acc;
 }
+#undef NM24_CHUNK1
+#undef NM24_FIRST_HALF
+#undef NM24_SECOND_HALF
+#undef NM24_HALF
 
 /* The dot products of a block of rows first, then their requantization (finish_rows1: the
  * per-tensor fast path), as for CSR: the row loop is a few instructions around nm24_dot. */
