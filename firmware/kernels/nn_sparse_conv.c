@@ -318,53 +318,65 @@ static inline __attribute__((always_inline)) int requant4_fast(const int32_t *a,
     return b;
 }
 
+/* Row r's four outputs when requant4_fast does not apply: a channel whose weights were all
+ * pruned, nn_requant4, or in general. Out of line, so that the loop below keeps its registers. */
+static __attribute__((noinline)) void finish4_slow(const row_finish_t *f, int r, const int32_t *a, int8_t *o, int stride) {
+    const int qi = f->per_channel ? r : 0;
+    const int32_t m = f->mult[qi], b = f->bias[r], oo = f->out_off;
+    int32_t v[4];
+    if (m == 0) {
+        /* all weights pruned: nn_requantize gives 0 for any accumulator */
+        o[0] = o[stride] = o[2 * stride] = o[3 * stride] = (int8_t)nn_clamp(oo, f->lo, f->hi);
+    } else if (!nn_requant4(a[0] + b, a[1] + b, a[2] + b, a[3] + b, m, f->shift[qi], oo, v)) {
+        if (!f->full) clamp4(v, f->lo, f->hi);
+        o[0] = (int8_t)v[0];
+        o[stride] = (int8_t)v[1];
+        o[2 * stride] = (int8_t)v[2];
+        o[3 * stride] = (int8_t)v[3];
+    } else {
+        finish4_general(f, r, a[0], a[1], a[2], a[3], o, stride);
+    }
+}
+
 /* Bias, requantization and clamp of rows r .. r + n - 1 from their accumulators acc[i][pixel]:
- * requant4_fast, else nn_requant4 or finish4_general, with the rows' parameters walked by pointer. */
+ * requant4_fast, else finish4_slow. */
 static void finish_rows4(const row_finish_t *f, int r, int n, int32_t (*acc)[4], int8_t *out, int stride) {
     const int qs = f->per_channel ? 1 : 0;
     const int32_t *mult = f->mult + r * qs, *shift = f->shift + r * qs, *bias = f->bias + r;
     const int32_t oo = f->out_off;
     /* the clamp bounds in each byte */
     const uint32_t lo4 = (uint8_t)f->lo * 0x01010101u, hi4 = (uint8_t)f->hi * 0x01010101u;
-    int8_t *o = out + r, *o2 = out + 2 * stride + r;
-    for (int i = 0; i < n; i++, o++, o2++, mult += qs, shift += qs) {
-        const int32_t m = *mult, b = *bias++, *a = acc[i];
+    int8_t *o = out + r;
+    for (int i = 0; i < n; i++, o++) {
+        const int32_t m = mult[i * qs];
         int32_t v[4];
-        if (m == 0) {
-            /* all weights pruned: nn_requantize gives 0 for any accumulator */
-            o[0] = o[stride] = o2[0] = o2[stride] = (int8_t)nn_clamp(oo, f->lo, f->hi);
-        } else if (!requant4_fast(a, b, m, *shift, oo, v)) {
-            /* SSAT, the four outputs packed in a word, the clamp bytewise (SSUB8 sets a GE flag
-             * per byte where the first operand is not below the second, SEL picks by them):
-             * branch-free whatever the activation. */
-            uint32_t p, t;
-            __asm__("ssat    %[p], #8, %[v0]\n\t"
-                    "ssat    %[t], #8, %[v1]\n\t"
-                    "bfi     %[p], %[t], #8, #8\n\t"
-                    "ssat    %[t], #8, %[v2]\n\t"
-                    "bfi     %[p], %[t], #16, #8\n\t"
-                    "ssat    %[t], #8, %[v3]\n\t"
-                    "bfi     %[p], %[t], #24, #8\n\t"
-                    "ssub8   %[t], %[p], %[lo]\n\t"
-                    "sel     %[p], %[p], %[lo]\n\t"
-                    "ssub8   %[t], %[hi], %[p]\n\t"
-                    "sel     %[p], %[p], %[hi]\n\t"
-                    : [p] "=&r"(p), [t] "=&r"(t)
-                    : [v0] "r"(v[0]), [v1] "r"(v[1]), [v2] "r"(v[2]), [v3] "r"(v[3]), [lo] "r"(lo4), [hi] "r"(hi4)
-                    : "cc");
-            o[0] = (int8_t)p;
-            o[stride] = (int8_t)(p >> 8);
-            o2[0] = (int8_t)(p >> 16);
-            o2[stride] = (int8_t)(p >> 24);
-        } else if (!nn_requant4(a[0] + b, a[1] + b, a[2] + b, a[3] + b, m, *shift, oo, v)) {
-            if (!f->full) clamp4(v, f->lo, f->hi);
-            o[0] = (int8_t)v[0];
-            o[stride] = (int8_t)v[1];
-            o2[0] = (int8_t)v[2];
-            o2[stride] = (int8_t)v[3];
-        } else {
-            finish4_general(f, r + i, a[0], a[1], a[2], a[3], o, stride);
+        if (__builtin_expect(m == 0 || requant4_fast(acc[i], bias[i], m, shift[i * qs], oo, v), 0)) {
+            finish4_slow(f, r + i, acc[i], o, stride);
+            continue;
         }
+        /* SSAT, the four outputs packed in a word, the clamp bytewise (SSUB8 sets a GE flag per
+         * byte where the first operand is not below the second, SEL picks by them): branch-free
+         * whatever the activation. */
+        uint32_t p, t;
+        __asm__("ssat    %[p], #8, %[v0]\n\t"
+                "ssat    %[t], #8, %[v1]\n\t"
+                "bfi     %[p], %[t], #8, #8\n\t"
+                "ssat    %[t], #8, %[v2]\n\t"
+                "bfi     %[p], %[t], #16, #8\n\t"
+                "ssat    %[t], #8, %[v3]\n\t"
+                "bfi     %[p], %[t], #24, #8\n\t"
+                "ssub8   %[t], %[p], %[lo]\n\t"
+                "sel     %[p], %[p], %[lo]\n\t"
+                "ssub8   %[t], %[hi], %[p]\n\t"
+                "sel     %[p], %[p], %[hi]\n\t"
+                : [p] "=&r"(p), [t] "=&r"(t)
+                : [v0] "r"(v[0]), [v1] "r"(v[1]), [v2] "r"(v[2]), [v3] "r"(v[3]), [lo] "r"(lo4), [hi] "r"(hi4)
+                : "cc");
+        int8_t *o2 = o + 2 * stride;
+        o[0] = (int8_t)p;
+        o[stride] = (int8_t)(p >> 8);
+        o2[0] = (int8_t)(p >> 16);
+        o2[stride] = (int8_t)(p >> 24);
     }
 }
 
