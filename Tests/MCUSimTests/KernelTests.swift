@@ -303,7 +303,7 @@ private func cases(_ kind: Kind) -> [KernelCase] {
             // 2:4 index bytes: reductions of 1 to 33 groups (whole chunks of eight, 0-3 group
             // pairs after them, an odd group padded), FC on even cases and convolutions on odd
             // ones (the in-place 1x1 path, im2col, and pixel counts with a one-pixel tail).
-            let groups = [1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33][i]
+            let groups = [1, 2, 3, 7, 16, 9, 15, 8, 32, 24, 33, 17][i]
             let act = r.activation(inputOffset: r.inputOffset(), outputZP: Int32(saturate ? r.pick([-128, 127]) : r.int(-128...127)))
             if i % 2 == 0 {
                 let batches = r.int(1...2), inF = 4 * groups, outF = r.pick([1, 3, 5, 8, 17, 40])
