@@ -57,9 +57,9 @@ typedef struct {
     const int32_t *bias;        /* folded bias (see above); never NULL */
 } nn_sparse_t;
 
-/* Scratch in int32 words that a layer needs: the NM24 pair table (six words per group of
- * four columns), a zero-padded copy of x when a BLOCK4 row ends in a partial block, and for
- * convolutions the im2col column. */
+/* Scratch in int32 words that a layer needs: the NM24 pair tables (six words per group of
+ * four columns for each of four pixels, in whole chunks of eight groups), a zero-padded copy of
+ * x when a BLOCK4 row ends in a partial block, and for convolutions the im2col column. */
 int nn_sparse_scratch_words(const nn_sparse_t *w, int conv);
 
 /* out[r] for r in 0..rows-1 from one column vector x[cols]. */

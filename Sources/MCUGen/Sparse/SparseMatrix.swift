@@ -12,7 +12,7 @@ public struct SparseMatrix: Sendable, Equatable {
     /// Entries (CSR, taps) or blocks (block) per row; empty for the other encodings.
     public var rowCount: [UInt16]
 
-    /// The kernel's format number (NN_SPARSE_*): 2:4 over whole groups uses pattern codes.
+    /// The kernel's format number (NN_SPARSE_*): 2:4 over whole groups uses index bytes (NM24).
     public var cFormat: Int {
         switch encoding {
         case .dense: return 0
