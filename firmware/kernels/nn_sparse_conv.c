@@ -246,79 +246,140 @@ static inline __attribute__((always_inline)) void csr8_row4(const int8_t **pv, c
     *pd = d;
 }
 
-/* Row r's four outputs before the clamp, v[j] = nn_requantize(a[j] + b, m, shift) + out_off, by
+/* Rows' four outputs each, v[j] = clamp(nn_requantize(a[j] + b, m, shift) + out_off), by
  * nn_requant_out's fast path (as finish_rows1_per_tensor in nn_sparse_fc.c): with
  * |y| < 2^(29 - left), y << (left + 1) is exact, and for r + 1 <= 21 the output offset joins the
- * rounding constant k = 2^r + out_off * 2^(r + 1). One block of assembly with the row's
- * constants worked out in it (about 50 cycles, against about 150 for nn_requant4 and the
- * spills around it). Returns non-zero when the shift or some y is outside that range (v is
- * then unspecified and the caller takes nn_requant4). */
-static inline __attribute__((always_inline)) int requant4_fast(const int32_t *a, int32_t b, int32_t m, int32_t shift,
-                                                               int32_t oo, int32_t v[4]) {
-    int32_t y0, y1, y2, y3, left, t, u;
-    __asm__("ldr     %[y0], [%[a]]\n\t"
-            "ldr     %[y1], [%[a], #4]\n\t"
-            "ldr     %[y2], [%[a], #8]\n\t"
-            "ldr     %[y3], [%[a], #12]\n\t"
-            "add     %[y0], %[y0], %[b]\n\t"
-            "add     %[y1], %[y1], %[b]\n\t"
-            "add     %[y2], %[y2], %[b]\n\t"
-            "add     %[y3], %[y3], %[b]\n\t"
-            "bic     %[left], %[shift], %[shift], asr #31\n\t" /* left = max(shift, 0) */
-            "sub     %[shift], %[left], %[shift]\n\t"          /* r */
-            "mov     %[t], #0x20000000\n\t"
-            "lsr     %[t], %[t], %[left]\n\t"                  /* half = 2^(29 - left) */
-            "add     %[b], %[y0], %[t]\n\t"                    /* fail: some y + half >= 2^(30 - left) ... */
-            "add     %[u], %[y1], %[t]\n\t"
-            "orr     %[b], %[b], %[u]\n\t"
-            "add     %[u], %[y2], %[t]\n\t"
-            "orr     %[b], %[b], %[u]\n\t"
-            "add     %[u], %[y3], %[t]\n\t"
-            "orr     %[b], %[b], %[u]\n\t"
-            "rsb     %[t], %[left], #30\n\t"
-            "lsr     %[b], %[b], %[t]\n\t"
-            "add     %[t], %[shift], #11\n\t"                  /* ... or r >= 21 ... */
-            "orr     %[b], %[b], %[t], lsr #5\n\t"
-            "add     %[t], %[left], #4\n\t"                    /* ... or left >= 28 */
-            "orr     %[b], %[b], %[t], lsr #5\n\t"
-            "add     %[left], %[left], #1\n\t"
-            "lsl     %[y0], %[y0], %[left]\n\t"                /* h = (y << (left + 1)) * m, rounded high half */
-            "smmulr  %[y0], %[y0], %[m]\n\t"
-            "lsl     %[y1], %[y1], %[left]\n\t"
-            "smmulr  %[y1], %[y1], %[m]\n\t"
-            "lsl     %[y2], %[y2], %[left]\n\t"
-            "smmulr  %[y2], %[y2], %[m]\n\t"
-            "lsl     %[y3], %[y3], %[left]\n\t"
-            "smmulr  %[y3], %[y3], %[m]\n\t"
-            "mov     %[t], #1\n\t"
-            "lsl     %[t], %[t], %[shift]\n\t"                 /* k */
-            "add     %[shift], %[shift], #1\n\t"
-            "lsl     %[u], %[oo], %[shift]\n\t"
-            "add     %[t], %[t], %[u]\n\t"
-            "add     %[u], %[t], %[y0], lsl #1\n\t"            /* (2h + k - (h < 0)) >> (r + 1) */
-            "add     %[u], %[u], %[y0], asr #31\n\t"
-            "asr     %[y0], %[u], %[shift]\n\t"
-            "add     %[u], %[t], %[y1], lsl #1\n\t"
-            "add     %[u], %[u], %[y1], asr #31\n\t"
-            "asr     %[y1], %[u], %[shift]\n\t"
-            "add     %[u], %[t], %[y2], lsl #1\n\t"
-            "add     %[u], %[u], %[y2], asr #31\n\t"
-            "asr     %[y2], %[u], %[shift]\n\t"
-            "add     %[u], %[t], %[y3], lsl #1\n\t"
-            "add     %[u], %[u], %[y3], asr #31\n\t"
-            "asr     %[y3], %[u], %[shift]\n\t"
-            : [y0] "=&r"(y0), [y1] "=&r"(y1), [y2] "=&r"(y2), [y3] "=&r"(y3), [left] "=&r"(left), [t] "=&r"(t),
-              [u] "=&r"(u), [b] "+&r"(b), [shift] "+&r"(shift)
-            : [a] "r"(a), [m] "r"(m), [oo] "r"(oo)
-            : "memory");
-    v[0] = y0;
-    v[1] = y1;
-    v[2] = y2;
-    v[3] = y3;
+ * rounding constant k = 2^r + out_off * 2^(r + 1). Then SSAT, the four outputs packed in a word
+ * and clamped bytewise (SSUB8 sets a GE flag per byte where the first operand is not below the
+ * second, SEL picks by them), four STRB. The row loop and each row's constants are in the
+ * assembly (14 registers; the rest from memory), about 90 cycles per row. It stops at a row
+ * with multiplier 0 (all weights pruned), a shift or an accumulator outside that range, and
+ * returns non-zero with the pointers at that row, which the caller finishes in general. */
+typedef struct {
+    const int32_t *a, *mult, *bias;
+    int8_t *o;
+    int32_t left;      /* rows to go */
+    int32_t shift_off; /* bytes from the multipliers to the shifts */
+    int32_t step;      /* bytes from one row's multiplier to the next's: 4, or 0 per-tensor */
+    int32_t oo, stride;
+    uint32_t lo4, hi4; /* the clamp bounds in each byte */
+} rows4_t;
+
+static inline __attribute__((always_inline)) int finish_rows4_fast(rows4_t *q) {
+    const int32_t *a = q->a, *pm = q->mult, *pb = q->bias;
+    int8_t *o = q->o;
+    int32_t y0, y1, y2, y3, m, sh, l, b, t, u;
+    __asm__ volatile(
+        "0:\n\t"
+        "ldr     %[t], %[shift_off]\n\t"
+        "ldr     %[m], [%[pm]]\n\t"
+        "ldr     %[sh], [%[pm], %[t]]\n\t"
+        "ldr     %[b], [%[pb]], #4\n\t"
+        "ldr     %[y0], [%[a]]\n\t"
+        "ldr     %[y1], [%[a], #4]\n\t"
+        "ldr     %[y2], [%[a], #8]\n\t"
+        "ldr     %[y3], [%[a], #12]\n\t"
+        "cmp     %[m], #0\n\t"
+        "beq     8f\n\t"
+        "add     %[y0], %[y0], %[b]\n\t"
+        "add     %[y1], %[y1], %[b]\n\t"
+        "add     %[y2], %[y2], %[b]\n\t"
+        "add     %[y3], %[y3], %[b]\n\t"
+        "bic     %[l], %[sh], %[sh], asr #31\n\t"        /* left = max(shift, 0) */
+        "sub     %[sh], %[l], %[sh]\n\t"                 /* r */
+        "mov     %[t], #0x20000000\n\t"
+        "lsr     %[t], %[t], %[l]\n\t"                   /* half = 2^(29 - left) */
+        "add     %[b], %[y0], %[t]\n\t"                  /* fail: some y + half >= 2^(30 - left) ... */
+        "add     %[u], %[y1], %[t]\n\t"
+        "orr     %[b], %[b], %[u]\n\t"
+        "add     %[u], %[y2], %[t]\n\t"
+        "orr     %[b], %[b], %[u]\n\t"
+        "add     %[u], %[y3], %[t]\n\t"
+        "orr     %[b], %[b], %[u]\n\t"
+        "rsb     %[t], %[l], #30\n\t"
+        "lsr     %[b], %[b], %[t]\n\t"
+        "add     %[t], %[sh], #11\n\t"                   /* ... or r >= 21 ... */
+        "orr     %[b], %[b], %[t], lsr #5\n\t"
+        "add     %[t], %[l], #4\n\t"                     /* ... or left >= 28 */
+        "orrs    %[b], %[b], %[t], lsr #5\n\t"
+        "bne     8f\n\t"
+        "add     %[l], %[l], #1\n\t"
+        "lsl     %[y0], %[y0], %[l]\n\t"                 /* h = (y << (left + 1)) * m, rounded high half */
+        "smmulr  %[y0], %[y0], %[m]\n\t"
+        "lsl     %[y1], %[y1], %[l]\n\t"
+        "smmulr  %[y1], %[y1], %[m]\n\t"
+        "lsl     %[y2], %[y2], %[l]\n\t"
+        "smmulr  %[y2], %[y2], %[m]\n\t"
+        "lsl     %[y3], %[y3], %[l]\n\t"
+        "smmulr  %[y3], %[y3], %[m]\n\t"
+        "ldr     %[u], %[oo]\n\t"
+        "mov     %[t], #1\n\t"
+        "lsl     %[t], %[t], %[sh]\n\t"                  /* k */
+        "add     %[sh], %[sh], #1\n\t"
+        "lsl     %[u], %[u], %[sh]\n\t"
+        "add     %[t], %[t], %[u]\n\t"
+        "add     %[u], %[t], %[y0], lsl #1\n\t"          /* (2h + k - (h < 0)) >> (r + 1) */
+        "add     %[u], %[u], %[y0], asr #31\n\t"
+        "asr     %[y0], %[u], %[sh]\n\t"
+        "add     %[u], %[t], %[y1], lsl #1\n\t"
+        "add     %[u], %[u], %[y1], asr #31\n\t"
+        "asr     %[y1], %[u], %[sh]\n\t"
+        "add     %[u], %[t], %[y2], lsl #1\n\t"
+        "add     %[u], %[u], %[y2], asr #31\n\t"
+        "asr     %[y2], %[u], %[sh]\n\t"
+        "add     %[u], %[t], %[y3], lsl #1\n\t"
+        "add     %[u], %[u], %[y3], asr #31\n\t"
+        "asr     %[y3], %[u], %[sh]\n\t"
+        "ssat    %[y0], #8, %[y0]\n\t"
+        "ssat    %[y1], #8, %[y1]\n\t"
+        "bfi     %[y0], %[y1], #8, #8\n\t"
+        "ssat    %[y2], #8, %[y2]\n\t"
+        "bfi     %[y0], %[y2], #16, #8\n\t"
+        "ssat    %[y3], #8, %[y3]\n\t"
+        "bfi     %[y0], %[y3], #24, #8\n\t"
+        "ldr     %[t], %[lo4]\n\t"
+        "ssub8   %[u], %[y0], %[t]\n\t"
+        "sel     %[y0], %[y0], %[t]\n\t"
+        "ldr     %[t], %[hi4]\n\t"
+        "ssub8   %[u], %[t], %[y0]\n\t"
+        "sel     %[y0], %[y0], %[t]\n\t"
+        "ldr     %[t], %[stride]\n\t"
+        "strb    %[y0], [%[o]]\n\t"                      /* pixels 0..3, stride bytes apart */
+        "lsr     %[u], %[y0], #8\n\t"
+        "strb    %[u], [%[o], %[t]]\n\t"
+        "add     %[y1], %[o], %[t], lsl #1\n\t"
+        "lsr     %[u], %[y0], #16\n\t"
+        "strb    %[u], [%[y1]]\n\t"
+        "lsr     %[u], %[y0], #24\n\t"
+        "strb    %[u], [%[y1], %[t]]\n\t"
+        "add     %[o], %[o], #1\n\t"
+        "add     %[a], %[a], #16\n\t"
+        "ldr     %[t], %[step]\n\t"
+        "add     %[pm], %[pm], %[t]\n\t"
+        "ldr     %[t], %[left]\n\t"
+        "subs    %[t], %[t], #1\n\t"
+        "str     %[t], %[left]\n\t"
+        "bne     0b\n\t"
+        "movs    %[b], #0\n\t"
+        "b       9f\n"
+        "8:\n\t"
+        "sub     %[pb], %[pb], #4\n\t"                   /* this row again, in general */
+        "movs    %[b], #1\n"
+        "9:\n\t"
+        : [a] "+r"(a), [pm] "+r"(pm), [pb] "+r"(pb), [o] "+r"(o), [y0] "=&r"(y0), [y1] "=&r"(y1), [y2] "=&r"(y2),
+          [y3] "=&r"(y3), [m] "=&r"(m), [sh] "=&r"(sh), [l] "=&r"(l), [b] "=&r"(b), [t] "=&r"(t), [u] "=&r"(u),
+          [left] "+m"(q->left)
+        : [shift_off] "m"(q->shift_off), [step] "m"(q->step), [oo] "m"(q->oo), [stride] "m"(q->stride),
+          [lo4] "m"(q->lo4), [hi4] "m"(q->hi4)
+        : "cc", "memory");
+    q->a = a;
+    q->mult = pm;
+    q->bias = pb;
+    q->o = o;
     return b;
 }
 
-/* Row r's four outputs when requant4_fast does not apply: a channel whose weights were all
+/* Row r's four outputs when finish_rows4_fast stops at it: a channel whose weights were all
  * pruned, nn_requant4, or in general. Out of line, so that the loop below keeps its registers. */
 static __attribute__((noinline)) void finish4_slow(const row_finish_t *f, int r, const int32_t *a, int8_t *o, int stride) {
     const int qi = f->per_channel ? r : 0;
@@ -339,44 +400,15 @@ static __attribute__((noinline)) void finish4_slow(const row_finish_t *f, int r,
 }
 
 /* Bias, requantization and clamp of rows r .. r + n - 1 from their accumulators acc[i][pixel]:
- * requant4_fast, else finish4_slow. */
+ * finish_rows4_fast, and finish4_slow for each row it stops at. */
 static void finish_rows4(const row_finish_t *f, int r, int n, int32_t (*acc)[4], int8_t *out, int stride) {
     const int qs = f->per_channel ? 1 : 0;
-    const int32_t *mult = f->mult + r * qs, *shift = f->shift + r * qs, *bias = f->bias + r;
-    const int32_t oo = f->out_off;
-    /* the clamp bounds in each byte */
-    const uint32_t lo4 = (uint8_t)f->lo * 0x01010101u, hi4 = (uint8_t)f->hi * 0x01010101u;
-    int8_t *o = out + r;
-    for (int i = 0; i < n; i++, o++) {
-        const int32_t m = mult[i * qs];
-        int32_t v[4];
-        if (__builtin_expect(m == 0 || requant4_fast(acc[i], bias[i], m, shift[i * qs], oo, v), 0)) {
-            finish4_slow(f, r + i, acc[i], o, stride);
-            continue;
-        }
-        /* SSAT, the four outputs packed in a word, the clamp bytewise (SSUB8 sets a GE flag per
-         * byte where the first operand is not below the second, SEL picks by them): branch-free
-         * whatever the activation. */
-        uint32_t p, t;
-        __asm__("ssat    %[p], #8, %[v0]\n\t"
-                "ssat    %[t], #8, %[v1]\n\t"
-                "bfi     %[p], %[t], #8, #8\n\t"
-                "ssat    %[t], #8, %[v2]\n\t"
-                "bfi     %[p], %[t], #16, #8\n\t"
-                "ssat    %[t], #8, %[v3]\n\t"
-                "bfi     %[p], %[t], #24, #8\n\t"
-                "ssub8   %[t], %[p], %[lo]\n\t"
-                "sel     %[p], %[p], %[lo]\n\t"
-                "ssub8   %[t], %[hi], %[p]\n\t"
-                "sel     %[p], %[p], %[hi]\n\t"
-                : [p] "=&r"(p), [t] "=&r"(t)
-                : [v0] "r"(v[0]), [v1] "r"(v[1]), [v2] "r"(v[2]), [v3] "r"(v[3]), [lo] "r"(lo4), [hi] "r"(hi4)
-                : "cc");
-        int8_t *o2 = o + 2 * stride;
-        o[0] = (int8_t)p;
-        o[stride] = (int8_t)(p >> 8);
-        o2[0] = (int8_t)(p >> 16);
-        o2[stride] = (int8_t)(p >> 24);
+    rows4_t q = {acc[0], f->mult + r * qs, f->bias + r, out + r, n,
+                 (int32_t)((uintptr_t)f->shift - (uintptr_t)f->mult), 4 * qs, f->out_off, stride,
+                 (uint8_t)f->lo * 0x01010101u, (uint8_t)f->hi * 0x01010101u};
+    while (q.left > 0 && finish_rows4_fast(&q)) {
+        finish4_slow(f, r + (int)(q.a - acc[0]) / 4, q.a, q.o, stride);
+        q.a += 4, q.mult += qs, q.bias++, q.o++, q.left--;
     }
 }
 
