@@ -116,6 +116,32 @@ static inline __attribute__((always_inline)) void nm24_row4(const uint8_t **pcod
     *pcodes = codes;
     *pv = v;
 }
+/* nm24_row4 for rows of whole chunks (at least one, no group pairs after them: the DS-CNN's
+ * 64-channel rows): no entry or tail tests, 9 cycles a row fewer. */
+static inline __attribute__((always_inline)) void nm24_row4_chunks(const uint8_t **pcodes, const int8_t **pv,
+                                                                   const int32_t *t, const int32_t *end, int32_t acc[4]) {
+    const uint8_t *codes = *pcodes;
+    const int8_t *v = *pv;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    uint32_t c, wv, e, x0, x1, x2, x3;
+    __asm__ volatile(
+        "1:\n\t"
+        NM24_PAIR4 NM24_PAIR4 NM24_PAIR4 NM24_PAIR4
+        "add     %[t], %[t], #768\n\t"
+        "ldr     %[x0], %[end]\n\t"
+        "cmp     %[t], %[x0]\n\t"
+        "bne     1b\n\t"
+        : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+          [c] "=&r"(c), [wv] "=&r"(wv), [e] "=&r"(e), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3)
+        : [end] "m"(end)
+        : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    *pcodes = codes;
+    *pv = v;
+}
 #undef NM24_PAIR4
 
 /* A block of rows' accumulators, then their requantization (finish_rows4), as for CSR. */
@@ -132,7 +158,10 @@ static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
     for (int r = 0; r < w->rows; r += NM24_ROW_BLOCK) {
         const int n = w->rows - r < NM24_ROW_BLOCK ? w->rows - r : NM24_ROW_BLOCK;
         int32_t acc[NM24_ROW_BLOCK][4];
-        for (int i = 0; i < n; i++) nm24_row4(&codes, &v, table, end, rest, acc[i]);
+        if (rest == 0 && end != table)
+            for (int i = 0; i < n; i++) nm24_row4_chunks(&codes, &v, table, end, acc[i]);
+        else
+            for (int i = 0; i < n; i++) nm24_row4(&codes, &v, table, end, rest, acc[i]);
         finish_rows4(&f, r, n, acc, out, stride);
     }
 }
