@@ -45,7 +45,7 @@ public enum EncodingSelector {
         // 2:4 rows of SparseCostTests after the index-byte kernels (FC: both FC shapes exactly;
         // conv: the 1x1 layer, per-row cost kept from the earlier fit).
         case (.nm(2, 4), true, false): return Cost(perUnit: 5.91, perRow: 58.7)
-        case (.nm(2, 4), true, true): return Cost(perUnit: 3.40, perRow: 47)
+        case (.nm(2, 4), true, true): return Cost(perUnit: 3.01, perRow: 47)
         case (.nm(2, 4), false, false): return Cost(perUnit: 55.4, perRow: 292)
         case (.nm(2, 4), false, true): return Cost(perUnit: 25.4, perRow: 195)
         case (.nm, true, false): return Cost(perUnit: 9.7, perRow: 90)
