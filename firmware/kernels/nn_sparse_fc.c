@@ -157,33 +157,40 @@ static inline __attribute__((always_inline)) int finish_rows1_per_tensor(const r
     if (r1 > 21 || left > 27) return 1;
     const int32_t l1 = left + 1, k = (1 << (r1 - 1)) + f->out_off * (1 << r1);
     const uint32_t half = 1u << (29 - left);
+    /* the clamp bounds in each byte: SSUB8 sets a GE flag per byte where the first operand is
+     * not below the second, SEL picks by them (a no-op for the int8 range) */
+    const uint32_t lo4 = (uint8_t)f->lo * 0x01010101u, hi4 = (uint8_t)f->hi * 0x01010101u;
     uint32_t range = 0;
     out += r;
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    /* Four outputs per iteration: SSAT each, packed in a word, clamped bytewise, one store. */
+    for (; i + 4 <= n; i += 4) {
+        const int32_t y0 = acc[i], y1 = acc[i + 1], y2 = acc[i + 2], y3 = acc[i + 3];
+        int32_t h0, h1, h2, h3;
+        range |= ((uint32_t)y0 + half) | ((uint32_t)y1 + half) | ((uint32_t)y2 + half) | ((uint32_t)y3 + half);
+        __asm__("smmulr %0, %1, %2" : "=r"(h0) : "r"((int32_t)((uint32_t)y0 << l1)), "r"(m));
+        __asm__("smmulr %0, %1, %2" : "=r"(h1) : "r"((int32_t)((uint32_t)y1 << l1)), "r"(m));
+        __asm__("smmulr %0, %1, %2" : "=r"(h2) : "r"((int32_t)((uint32_t)y2 << l1)), "r"(m));
+        __asm__("smmulr %0, %1, %2" : "=r"(h3) : "r"((int32_t)((uint32_t)y3 << l1)), "r"(m));
+        uint32_t p = (uint8_t)__ssat((h0 * 2 + k + (h0 >> 31)) >> r1, 8), t;
+        __asm__("bfi %0, %1, #8, #8" : "+r"(p) : "r"(__ssat((h1 * 2 + k + (h1 >> 31)) >> r1, 8)));
+        __asm__("bfi %0, %1, #16, #8" : "+r"(p) : "r"(__ssat((h2 * 2 + k + (h2 >> 31)) >> r1, 8)));
+        __asm__("bfi %0, %1, #24, #8" : "+r"(p) : "r"(__ssat((h3 * 2 + k + (h3 >> 31)) >> r1, 8)));
+        __asm__("ssub8   %[t], %[p], %[lo]\n\t"
+                "sel     %[p], %[p], %[lo]\n\t"
+                "ssub8   %[t], %[hi], %[p]\n\t"
+                "sel     %[p], %[p], %[hi]"
+                : [p] "+r"(p), [t] "=&r"(t)
+                : [lo] "r"(lo4), [hi] "r"(hi4)
+                : "cc");
+        memcpy(out + i, &p, 4);
+    }
+    for (; i < n; i++) {
         const int32_t y = acc[i];
         int32_t h;
         range |= (uint32_t)y + half; /* a bit at 30 - left or above: |y| >= 2^(29 - left) */
         __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"((int32_t)((uint32_t)y << l1)), "r"(m));
-        out[i] = (int8_t)__ssat((h * 2 + k + (h >> 31)) >> r1, 8);
-    }
-    if (!f->full) {
-        /* A narrower clamp (ReLU, ReLU6) after SSAT, the same as before it, in a second pass
-         * that keeps the loop above free of it: four outputs a word, bytewise (SSUB8 sets a GE
-         * flag per byte where the first operand is not below the second, SEL picks by them). */
-        const uint32_t lo4 = (uint8_t)f->lo * 0x01010101u, hi4 = (uint8_t)f->hi * 0x01010101u;
-        int i = 0;
-        for (; i + 4 <= n; i += 4) {
-            uint32_t w = (uint32_t)nn_read32(out + i), t;
-            __asm__("ssub8   %[t], %[w], %[lo]\n\t"
-                    "sel     %[w], %[w], %[lo]\n\t"
-                    "ssub8   %[t], %[hi], %[w]\n\t"
-                    "sel     %[w], %[w], %[hi]"
-                    : [w] "+r"(w), [t] "=&r"(t)
-                    : [lo] "r"(lo4), [hi] "r"(hi4)
-                    : "cc");
-            memcpy(out + i, &w, 4);
-        }
-        for (; i < n; i++) out[i] = (int8_t)nn_clamp(out[i], f->lo, f->hi);
+        out[i] = (int8_t)nn_clamp(__ssat((h * 2 + k + (h >> 31)) >> r1, 8), f->lo, f->hi);
     }
     return (range >> (30 - left)) != 0;
 }

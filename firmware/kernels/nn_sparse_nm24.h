@@ -42,19 +42,27 @@ static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, cons
  * that each group costs one table load and one SMLAD per row. From the group's four inputs
  * (a, b, c, d): SXTB16 gives (a, c), SXTB16 ROR 8 (b, d), and halfword packing the other four.
  * The format has whole groups (cols % 4 == 0); an odd last group's padding partner reads zeros. */
+static inline __attribute__((always_inline)) void nm24_pairs(const int8_t *x, int32_t *t) {
+    uint32_t e = (uint32_t)__sxtb16(nn_read32(x)), o = (uint32_t)nn_sxtb16_ror8(nn_read32(x));
+    t[0] = (int32_t)nn_pack_bottoms(e, o);    /* a, b */
+    t[1] = (int32_t)e;                        /* a, c */
+    t[2] = (int32_t)nn_pack_bottom_top(e, o); /* a, d */
+    t[3] = (int32_t)nn_pack_bottom_top(o, e); /* b, c */
+    t[4] = (int32_t)o;                        /* b, d */
+    t[5] = (int32_t)nn_pack_tops(e, o);       /* c, d */
+}
+
 static void nm24_pair_table(const int8_t *x, int cols, int32_t *t) {
-    int groups = cols / 4;
-    for (int g = 0; g < groups; g++, t += 6, x += 4) {
-        uint32_t e = (uint32_t)__sxtb16(nn_read32(x)), o = (uint32_t)nn_sxtb16_ror8(nn_read32(x));
-        t[0] = (int32_t)nn_pack_bottoms(e, o); /* a, b */
-        t[1] = (int32_t)e;                     /* a, c */
-        t[2] = (int32_t)nn_pack_bottom_top(e, o); /* a, d */
-        t[3] = (int32_t)nn_pack_bottom_top(o, e); /* b, c */
-        t[4] = (int32_t)o;                     /* b, d */
-        t[5] = (int32_t)nn_pack_tops(e, o);    /* c, d */
+    const unsigned groups = (unsigned)cols / 4;
+    /* Two groups per iteration: the loop overhead is a fifth of one group's work. */
+    for (const int8_t *end = x + 4 * (groups & ~1u); x != end; x += 8, t += 12) {
+        nm24_pairs(x, t);
+        nm24_pairs(x + 4, t + 6);
     }
-    if (groups & 1)
-        for (int i = 0; i < 6; i++) t[i] = 0;
+    if (groups & 1) {
+        nm24_pairs(x, t);
+        for (int i = 6; i < 12; i++) t[i] = 0;
+    }
 }
 
 /* Half a chunk (four groups) of one row at offsets h (codes) and 2h (values) from the pointers'
@@ -173,6 +181,32 @@ static inline __attribute__((always_inline)) void nm24_dots_even(const uint8_t *
     *pcodes = codes;
     *pv = v;
 }
+/* nm24_dots_even for rows of exactly one chunk pair (16 groups, 64 inputs: the DS-CNN's FC, the
+ * digits MLP): no inner loop, and the rows left stay in a register: 6 cycles a row fewer. */
+static inline __attribute__((always_inline)) void nm24_dots_16(const uint8_t **pcodes, const int8_t **pv,
+                                                               const int32_t *table, const int32_t *bias, int rows,
+                                                               int32_t *accs) {
+    const uint8_t *codes = *pcodes;
+    const int8_t *v = *pv;
+    const int32_t *t;
+    int32_t acc;
+    uint32_t o0, o1, o2, o3, w0, w1, s;
+    __asm__ volatile(
+        "0:\n\t"
+        "ldr     %[acc], [%[bias]], #4\n\t"
+        "ldr     %[t], %[table]\n\t"
+        NM24_CHUNK1 NM24_CHUNK1
+        "str     %[acc], [%[accs]], #4\n\t"
+        "subs    %[rows], %[rows], #1\n\t"
+        "bne     0b\n\t"
+        : [codes] "+r"(codes), [v] "+r"(v), [t] "=&r"(t), [acc] "=&r"(acc), [bias] "+r"(bias), [accs] "+r"(accs),
+          [rows] "+r"(rows), [o0] "=&r"(o0), [o1] "=&r"(o1), [o2] "=&r"(o2), [o3] "=&r"(o3), [w0] "=&r"(w0),
+          [w1] "=&r"(w1), [s] "=&r"(s)
+        : [table] "m"(table)
+        : "cc", "memory");
+    *pcodes = codes;
+    *pv = v;
+}
 #undef NM24_CHUNK1
 #undef NM24_FIRST_HALF
 #undef NM24_SECOND_HALF
@@ -186,11 +220,14 @@ static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, cons
     nm24_pair_table(x, w->cols, table);
     const uint8_t *codes = (const uint8_t *)w->index;
     const int8_t *v = w->values;
-    const int pairs = nm24_group_pairs(w->cols), chunks = pairs / 4, rest = pairs % 4;
+    const unsigned pairs = ((unsigned)w->cols / 4 + 1) / 2; /* whole groups in this format */
+    const int chunks = (int)(pairs / 4), rest = (int)(pairs % 4);
     for (int r = 0; r < w->rows; r += ROW_BLOCK_FC) {
         const int n = w->rows - r < ROW_BLOCK_FC ? w->rows - r : ROW_BLOCK_FC;
         int32_t acc[ROW_BLOCK_FC];
-        if (rest == 0 && chunks % 2 == 0 && chunks > 0)
+        if (rest == 0 && chunks == 2)
+            nm24_dots_16(&codes, &v, table, f.bias + r, n, acc);
+        else if (rest == 0 && chunks % 2 == 0 && chunks > 0)
             nm24_dots_even(&codes, &v, table, chunks / 2, f.bias + r, n, acc);
         else
             for (int i = 0; i < n; i++) acc[i] = nm24_dot(&codes, &v, table, chunks, rest, f.bias[r + i]);
