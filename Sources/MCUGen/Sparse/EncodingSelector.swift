@@ -44,7 +44,7 @@ public enum EncodingSelector {
         // 2:4 (index bytes, pair tables on the DSP path): refitted on 2026-11-21 to the measured
         // 2:4 rows of SparseCostTests after the index-byte kernels (FC: both FC shapes exactly;
         // conv: the 1x1 layer, per-row cost kept from the earlier fit).
-        case (.nm(2, 4), true, false): return Cost(perUnit: 5.91, perRow: 58.7)
+        case (.nm(2, 4), true, false): return Cost(perUnit: 6.03, perRow: 46.2)
         case (.nm(2, 4), true, true): return Cost(perUnit: 3.01, perRow: 47)
         case (.nm(2, 4), false, false): return Cost(perUnit: 55.4, perRow: 292)
         case (.nm(2, 4), false, true): return Cost(perUnit: 25.4, perRow: 195)
