@@ -10,8 +10,9 @@
 #if !defined(__ARM_FEATURE_DSP)
 /* 2:4 without a pair table: each index byte's two positions from nm24_pos (cores without
  * SMLAD). The value word of a group pair holds a0 b0 a1 b1. */
-static void matvec_nm24_direct(const nn_sparse_t *w, const int8_t *x, int8_t *out,
-                                                       const nn_act_t *act, const nn_quant_t *q) {
+static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
+                        int32_t *scratch) {
+    (void)scratch;
     row_finish_t f = row_finish(w, act, q);
     const uint8_t *codes = (const uint8_t *)w->index;
     const int8_t *v = w->values;
@@ -30,18 +31,10 @@ static void matvec_nm24_direct(const nn_sparse_t *w, const int8_t *x, int8_t *ou
         FINISH1(r);
     }
 }
-
-static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
-                        int32_t *scratch) {
-    (void)scratch;
-    matvec_nm24_direct(w, x, out, act, q);
-}
 #else
-/* Every pair of inputs a 2:4 group can keep, as two int16 lanes, six words per group in the
- * order of the patterns (01 02 03 12 13 23). Built once per column and shared by all rows, so
- * that each group costs one table load and one SMLAD per row. From the group's four inputs
- * (a, b, c, d): SXTB16 gives (a, c), SXTB16 ROR 8 (b, d), and halfword packing the other four.
- * The format has whole groups (cols % 4 == 0); an odd last group's padding partner reads zeros. */
+/* Every pair of inputs a 2:4 group can keep, as two int16 lanes, six words in the order of the
+ * patterns (01 02 03 12 13 23). From the group's four inputs (a, b, c, d): SXTB16 gives (a, c),
+ * SXTB16 ROR 8 (b, d), and halfword packing the other four. */
 static inline __attribute__((always_inline)) void nm24_pairs(const int8_t *x, int32_t *t) {
     uint32_t e = (uint32_t)__sxtb16(nn_read32(x)), o = (uint32_t)nn_sxtb16_ror8(nn_read32(x));
     t[0] = (int32_t)nn_pack_bottoms(e, o);    /* a, b */
@@ -52,6 +45,9 @@ static inline __attribute__((always_inline)) void nm24_pairs(const int8_t *x, in
     t[5] = (int32_t)nn_pack_tops(e, o);       /* c, d */
 }
 
+/* The pair table of one column: built once per column and shared by all rows, so that each
+ * group costs one table load and one SMLAD per row. The format has whole groups (cols % 4 ==
+ * 0); an odd last group's padding partner reads zeros. */
 static void nm24_pair_table(const int8_t *x, int cols, int32_t *t) {
     const unsigned groups = (unsigned)cols / 4;
     /* Two groups per iteration: the loop overhead is a fifth of one group's work. */
