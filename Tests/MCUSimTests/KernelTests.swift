@@ -126,7 +126,7 @@ private func fcCase(_ p: String, _ r: inout SplitMix64, batches: Int, inF: Int, 
 }
 
 private enum Kind: String, CaseIterable, Sendable {
-    case fullyConnected, conv2d, depthwise, avgPool, maxPool, add, softmax, sparseFC, sparseConv
+    case fullyConnected, conv2d, depthwise, avgPool, maxPool, add, softmax, sparseFC, sparseConv, nm24
 }
 
 /// A sparse FC or conv case: `weights` pruned to `sparsity` (2:4 for nm), some output channels
@@ -299,6 +299,42 @@ private func cases(_ kind: Kind) -> [KernelCase] {
             out.append(KernelCase(decls: cArray("\(p)_in", input) + layer.decls + cAct(p, act) + cQuant(p, q) + cGeom(p, g),
                                   call: "conv2d_sparse_s8(\(p)_in, &\(p)_sw, out, &\(p)_g, &\(p)_act, &\(p)_q, sparse_scratch);",
                                   expected: exp, sparseScratch: layer.scratch))
+        case .nm24:
+            // 2:4 index bytes: reductions of 1 to 33 groups (whole chunks of eight, 0-3 group
+            // pairs after them, an odd group padded; FC rows of 16 and 32 groups take the
+            // assembly row loop), FC on even cases and convolutions on odd ones (the in-place 1x1
+            // path, gathered columns, and pixel counts with a tail of one to three pixels).
+            let groups = [1, 2, 3, 7, 16, 9, 15, 8, 32, 24, 33, 17][i]
+            let act = r.activation(inputOffset: r.inputOffset(), outputZP: Int32(saturate ? r.pick([-128, 127]) : r.int(-128...127)))
+            if i % 2 == 0 {
+                let batches = r.int(1...2), inF = 4 * groups, outF = r.pick([1, 3, 5, 8, 17, 40])
+                let input = r.activations(batches * inF)
+                var weights = r.weights(inF * outF), bias = r.biases(outF, saturate: saturate)
+                var q = r.quant(channels: outF, perChannel: r.int(0...1) == 0, saturate: saturate, depth: inF)
+                let layer = try! sparseLayer(p, &r, weights: &weights, bias: &bias, quant: &q, rows: outF, cols: inF,
+                                             inputOffset: act.inputOffset, saturate: saturate, conv: false, encoding: .nm(n: 2, m: 4))
+                let exp = Ref.fullyConnected(input: input, weights: weights, bias: bias, batches: batches, inFeatures: inF,
+                                             outFeatures: outF, act: act, quant: q)
+                out.append(KernelCase(decls: cArray("\(p)_in", input) + layer.decls + cAct(p, act) + cQuant(p, q),
+                                      call: "fully_connected_sparse_s8(\(p)_in, &\(p)_sw, out, \(batches), &\(p)_act, &\(p)_q, sparse_scratch);",
+                                      expected: exp, sparseScratch: layer.scratch))
+            } else {
+                let outC = r.pick([1, 2, 5, 8, 9, 17])
+                // k_h x k_w x in_c = 4 x groups: 1x1 in place, 3x3, 1x2, or 1x1 with stride 2 (gathered).
+                let (kH, kW, inC, stride) = i % 4 == 1 ? (1, 1, 4 * groups, 1) : groups % 9 == 0 ? (3, 3, 4 * groups / 9, 1)
+                    : groups % 2 == 0 ? (1, 2, 2 * groups, 1) : (1, 1, 4 * groups, 2)
+                let g = Ref.Geometry.make(inH: r.int(kH...kH + 3), inW: r.int(3...6), inC: inC, outC: outC, kH: kH, kW: kW,
+                                          strideH: 1, strideW: stride, same: i % 4 == 1 ? false : r.int(0...1) == 0)
+                let input = r.activations(g.inH * g.inW * g.inC)
+                var weights = r.weights(g.kH * g.kW * g.inC * outC), bias = r.biases(outC, saturate: saturate)
+                var q = r.quant(channels: outC, perChannel: r.int(0...1) == 0, saturate: saturate, depth: g.kH * g.kW * g.inC)
+                let layer = try! sparseLayer(p, &r, weights: &weights, bias: &bias, quant: &q, rows: outC, cols: g.kH * g.kW * g.inC,
+                                             inputOffset: act.inputOffset, saturate: saturate, conv: true, encoding: .nm(n: 2, m: 4))
+                let exp = Ref.conv2d(input: input, weights: weights, bias: bias, geometry: g, act: act, quant: q)
+                out.append(KernelCase(decls: cArray("\(p)_in", input) + layer.decls + cAct(p, act) + cQuant(p, q) + cGeom(p, g),
+                                      call: "conv2d_sparse_s8(\(p)_in, &\(p)_sw, out, &\(p)_g, &\(p)_act, &\(p)_q, sparse_scratch);",
+                                      expected: exp, sparseScratch: layer.scratch))
+            }
         case .add:
             let n = r.int(1...97)
             let a = r.int8s(n), b = r.int8s(n)

@@ -37,7 +37,7 @@ import Testing
 
     @Test("every encoding round-trips and multiplies like the dense matrix", arguments: encodings)
     func roundTrip(encoding: SparseEncoding) throws {
-        let shapes: [(Int, Int, Double)] = [(1, 1, 1.0), (5, 7, 0.5), (8, 64, 0.25), (3, 600, 0.02), (17, 33, 0.9), (4, 12, 0.0)]
+        let shapes: [(Int, Int, Double)] = [(1, 1, 1.0), (5, 7, 0.5), (8, 64, 0.25), (3, 600, 0.02), (17, 33, 0.9), (4, 12, 0.0), (6, 44, 0.5), (3, 100, 0.5)]
         for (i, shape) in shapes.enumerated() {
             let (rows, cols, density) = shape
             var nm: (Int, Int)?
@@ -70,12 +70,20 @@ import Testing
         let block = try SparseMatrix.encode(w, rows: 2, cols: 320, as: .block4)
         #expect(block.values == [5, 0, 0, -7, 1, 0, 0, 0] && block.rowCount == [2, 0])
         #expect(block.index == [0, 0, 75, 0])          // blocks 0 and 75
-        // 2:4: per group two values and a 3-bit pattern code, two codes per byte.
+        // 2:4: per group two values and an index byte, the byte offset of its pattern's input
+        // pair in the pair table (six words per group) within its chunk of eight groups.
         var s = [Int8](repeating: 0, count: 8)
-        s[1] = 1; s[3] = 2; s[4] = 3; s[6] = 4         // group 0 keeps 1,3 (code 4); group 1 keeps 0,2 (code 1)
+        s[1] = 1; s[3] = 2; s[4] = 3; s[6] = 4         // group 0 keeps 1,3 (pattern 4); group 1 keeps 0,2 (pattern 1)
         let nm24 = try SparseMatrix.encode(s, rows: 1, cols: 8, as: .nm(n: 2, m: 4))
-        #expect(nm24.index == [0x14] && nm24.values == [1, 3, 2, 4])
-        #expect(nm24.weightBytes + nm24.indexBytes == 5)   // 8 dense bytes -> 5: saves 37.5%
+        #expect(nm24.index == [16, 24 + 4] && nm24.values == [1, 3, 2, 4])
+        #expect(nm24.weightBytes + nm24.indexBytes == 6)   // 8 dense bytes -> 6: saves 25%
+        // Ten groups (an odd row padded to twelve): groups 8 and 9 start the second chunk, the
+        // padding groups keep pattern 0 with zero values.
+        var t = [Int8](repeating: 0, count: 40)
+        t[36] = 9; t[39] = -9                          // group 9 keeps 0,3 (pattern 2)
+        let ten = try SparseMatrix.encode(t, rows: 1, cols: 40, as: .nm(n: 2, m: 4))
+        #expect(ten.index.count == 10 && ten.index[8] == 0 && ten.index[9] == 24 + 8)
+        #expect(ten.values.count == 20 && Array(ten.values[16..<20]) == [0, 9, 0, -9] && ten.decode() == t)
     }
 
     @Test("an N:M encoding refuses a group with more than N nonzeros")

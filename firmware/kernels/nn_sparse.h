@@ -19,10 +19,13 @@
  *           packed row by row in column order.
  *  NM       exactly n entries per group of m columns: values[rows][groups][n] and a 4-bit
  *           position in the group per entry, two per byte, low nibble first.
- *  NM24     2:4 with a 3-bit pattern code per group (0..5 = positions 01 02 03 12 13 23), two
- *           codes per byte, low nibble first; values of groups 2k and 2k+1 interleaved as
- *           a0 b0 a1 b1 so that SXTB16 yields each group's pair. The DSP path multiplies
- *           each group's pair with one SMLAD against a per-column table of input pairs.
+ *  NM24     2:4 (cols a multiple of 4, each row padded to an even number of groups): one
+ *           index byte per group, (g mod 8) x 24 + 4 x pattern (patterns 0..5 = positions 01
+ *           02 03 12 13 23), the byte offset of the group's input pair in a one-column pair
+ *           table (six int16-pair words per group) from the table of its chunk of eight groups;
+ *           values of groups 2k and 2k+1 interleaved as a0 b0 a1 b1 so that SXTB16 (ROR 8)
+ *           yields each group's pair. The DSP path multiplies each group's pair with one LDR
+ *           [chunk table, index byte] and one SMLAD; the four-pixel path scales the byte by 4.
  *  BLOCK4   aligned 1x4 blocks along the reduction axis: uint16 block columns (column / 4),
  *           four values per block, row_count[r] = blocks in row r. Two SMLAD per block.
  */
@@ -54,9 +57,9 @@ typedef struct {
     const int32_t *bias;        /* folded bias (see above); never NULL */
 } nn_sparse_t;
 
-/* Scratch in int32 words that a layer needs: the NM24 pair table (six words per group of
- * four columns), a zero-padded copy of x when a BLOCK4 row ends in a partial block, and for
- * convolutions the im2col column. */
+/* Scratch in int32 words that a layer needs: the NM24 pair tables (six words per group of
+ * four columns for each of four pixels, in whole chunks of eight groups), a zero-padded copy of
+ * x when a BLOCK4 row ends in a partial block, and for convolutions the im2col column. */
 int nn_sparse_scratch_words(const nn_sparse_t *w, int conv);
 
 /* out[r] for r in 0..rows-1 from one column vector x[cols]. */

@@ -246,28 +246,169 @@ static inline __attribute__((always_inline)) void csr8_row4(const int8_t **pv, c
     *pd = d;
 }
 
+/* Rows' four outputs each, v[j] = clamp(nn_requantize(a[j] + b, m, shift) + out_off), by
+ * nn_requant_out's fast path (as finish_rows1_per_tensor in nn_sparse_fc.c): with
+ * |y| < 2^(29 - left), y << (left + 1) is exact, and for r + 1 <= 21 the output offset joins the
+ * rounding constant k = 2^r + out_off * 2^(r + 1). Then SSAT, the four outputs packed in a word
+ * and clamped bytewise (SSUB8 sets a GE flag per byte where the first operand is not below the
+ * second, SEL picks by them), four STRB. The row loop and each row's constants are in the
+ * assembly (14 registers; the rest from memory), about 90 cycles per row. It stops at a row
+ * with multiplier 0 (all weights pruned), a shift or an accumulator outside that range, and
+ * returns non-zero with the pointers at that row, which the caller finishes in general. */
+typedef struct {
+    const int32_t *a, *mult, *bias;
+    int8_t *o;
+    int32_t left;      /* rows to go */
+    int32_t shift_off; /* bytes from the multipliers to the shifts */
+    int32_t step;      /* bytes from one row's multiplier to the next's: 4, or 0 per-tensor */
+    int32_t oo, stride;
+    uint32_t lo4, hi4; /* the clamp bounds in each byte */
+} rows4_t;
+
+static inline __attribute__((always_inline)) int finish_rows4_fast(rows4_t *q) {
+    const int32_t *a = q->a, *pm = q->mult, *pb = q->bias;
+    int8_t *o = q->o;
+    int32_t y0, y1, y2, y3, m, sh, l, b, t, u;
+    __asm__ volatile(
+        "0:\n\t"
+        "ldr     %[t], %[shift_off]\n\t"
+        "ldr     %[m], [%[pm]]\n\t"
+        "ldr     %[sh], [%[pm], %[t]]\n\t"
+        "ldr     %[b], [%[pb]], #4\n\t"
+        "ldr     %[y0], [%[a]]\n\t"
+        "ldr     %[y1], [%[a], #4]\n\t"
+        "ldr     %[y2], [%[a], #8]\n\t"
+        "ldr     %[y3], [%[a], #12]\n\t"
+        "cmp     %[m], #0\n\t"
+        "beq     8f\n\t"
+        "add     %[y0], %[y0], %[b]\n\t"
+        "add     %[y1], %[y1], %[b]\n\t"
+        "add     %[y2], %[y2], %[b]\n\t"
+        "add     %[y3], %[y3], %[b]\n\t"
+        "bic     %[l], %[sh], %[sh], asr #31\n\t"        /* left = max(shift, 0) */
+        "sub     %[sh], %[l], %[sh]\n\t"                 /* r */
+        "mov     %[t], #0x20000000\n\t"
+        "lsr     %[t], %[t], %[l]\n\t"                   /* half = 2^(29 - left) */
+        "add     %[b], %[y0], %[t]\n\t"                  /* fail: some y + half >= 2^(30 - left) ... */
+        "add     %[u], %[y1], %[t]\n\t"
+        "orr     %[b], %[b], %[u]\n\t"
+        "add     %[u], %[y2], %[t]\n\t"
+        "orr     %[b], %[b], %[u]\n\t"
+        "add     %[u], %[y3], %[t]\n\t"
+        "orr     %[b], %[b], %[u]\n\t"
+        "rsb     %[t], %[l], #30\n\t"
+        "lsr     %[b], %[b], %[t]\n\t"
+        "add     %[t], %[sh], #11\n\t"                   /* ... or r >= 21 ... */
+        "orr     %[b], %[b], %[t], lsr #5\n\t"
+        "add     %[t], %[l], #4\n\t"                     /* ... or left >= 28 */
+        "orrs    %[b], %[b], %[t], lsr #5\n\t"
+        "bne     8f\n\t"
+        "add     %[l], %[l], #1\n\t"
+        "lsl     %[y0], %[y0], %[l]\n\t"                 /* h = (y << (left + 1)) * m, rounded high half */
+        "smmulr  %[y0], %[y0], %[m]\n\t"
+        "lsl     %[y1], %[y1], %[l]\n\t"
+        "smmulr  %[y1], %[y1], %[m]\n\t"
+        "lsl     %[y2], %[y2], %[l]\n\t"
+        "smmulr  %[y2], %[y2], %[m]\n\t"
+        "lsl     %[y3], %[y3], %[l]\n\t"
+        "smmulr  %[y3], %[y3], %[m]\n\t"
+        "ldr     %[u], %[oo]\n\t"
+        "mov     %[t], #1\n\t"
+        "lsl     %[t], %[t], %[sh]\n\t"                  /* k */
+        "add     %[sh], %[sh], #1\n\t"
+        "lsl     %[u], %[u], %[sh]\n\t"
+        "add     %[t], %[t], %[u]\n\t"
+        "add     %[u], %[t], %[y0], lsl #1\n\t"          /* (2h + k - (h < 0)) >> (r + 1) */
+        "add     %[u], %[u], %[y0], asr #31\n\t"
+        "asr     %[y0], %[u], %[sh]\n\t"
+        "add     %[u], %[t], %[y1], lsl #1\n\t"
+        "add     %[u], %[u], %[y1], asr #31\n\t"
+        "asr     %[y1], %[u], %[sh]\n\t"
+        "add     %[u], %[t], %[y2], lsl #1\n\t"
+        "add     %[u], %[u], %[y2], asr #31\n\t"
+        "asr     %[y2], %[u], %[sh]\n\t"
+        "add     %[u], %[t], %[y3], lsl #1\n\t"
+        "add     %[u], %[u], %[y3], asr #31\n\t"
+        "asr     %[y3], %[u], %[sh]\n\t"
+        "ssat    %[y0], #8, %[y0]\n\t"
+        "ssat    %[y1], #8, %[y1]\n\t"
+        "bfi     %[y0], %[y1], #8, #8\n\t"
+        "ssat    %[y2], #8, %[y2]\n\t"
+        "bfi     %[y0], %[y2], #16, #8\n\t"
+        "ssat    %[y3], #8, %[y3]\n\t"
+        "bfi     %[y0], %[y3], #24, #8\n\t"
+        "ldr     %[t], %[lo4]\n\t"
+        "ssub8   %[u], %[y0], %[t]\n\t"
+        "sel     %[y0], %[y0], %[t]\n\t"
+        "ldr     %[t], %[hi4]\n\t"
+        "ssub8   %[u], %[t], %[y0]\n\t"
+        "sel     %[y0], %[y0], %[t]\n\t"
+        "ldr     %[t], %[stride]\n\t"
+        "strb    %[y0], [%[o]]\n\t"                      /* pixels 0..3, stride bytes apart */
+        "lsr     %[u], %[y0], #8\n\t"
+        "strb    %[u], [%[o], %[t]]\n\t"
+        "add     %[y1], %[o], %[t], lsl #1\n\t"
+        "lsr     %[u], %[y0], #16\n\t"
+        "strb    %[u], [%[y1]]\n\t"
+        "lsr     %[u], %[y0], #24\n\t"
+        "strb    %[u], [%[y1], %[t]]\n\t"
+        "add     %[o], %[o], #1\n\t"
+        "add     %[a], %[a], #16\n\t"
+        "ldr     %[t], %[step]\n\t"
+        "add     %[pm], %[pm], %[t]\n\t"
+        "ldr     %[t], %[left]\n\t"
+        "subs    %[t], %[t], #1\n\t"
+        "str     %[t], %[left]\n\t"
+        "bne     0b\n\t"
+        "movs    %[b], #0\n\t"
+        "b       9f\n"
+        "8:\n\t"
+        "sub     %[pb], %[pb], #4\n\t"                   /* this row again, in general */
+        "movs    %[b], #1\n"
+        "9:\n\t"
+        : [a] "+r"(a), [pm] "+r"(pm), [pb] "+r"(pb), [o] "+r"(o), [y0] "=&r"(y0), [y1] "=&r"(y1), [y2] "=&r"(y2),
+          [y3] "=&r"(y3), [m] "=&r"(m), [sh] "=&r"(sh), [l] "=&r"(l), [b] "=&r"(b), [t] "=&r"(t), [u] "=&r"(u),
+          [left] "+m"(q->left)
+        : [shift_off] "m"(q->shift_off), [step] "m"(q->step), [oo] "m"(q->oo), [stride] "m"(q->stride),
+          [lo4] "m"(q->lo4), [hi4] "m"(q->hi4)
+        : "cc", "memory");
+    q->a = a;
+    q->mult = pm;
+    q->bias = pb;
+    q->o = o;
+    return b;
+}
+
+/* Row r's four outputs when finish_rows4_fast stops at it: a channel whose weights were all
+ * pruned, nn_requant4, or in general. Out of line, so that the loop below keeps its registers. */
+static __attribute__((noinline)) void finish4_slow(const row_finish_t *f, int r, const int32_t *a, int8_t *o, int stride) {
+    const int qi = f->per_channel ? r : 0;
+    const int32_t m = f->mult[qi], b = f->bias[r], oo = f->out_off;
+    int32_t v[4];
+    if (m == 0) {
+        /* all weights pruned: nn_requantize gives 0 for any accumulator */
+        o[0] = o[stride] = o[2 * stride] = o[3 * stride] = (int8_t)nn_clamp(oo, f->lo, f->hi);
+    } else if (!nn_requant4(a[0] + b, a[1] + b, a[2] + b, a[3] + b, m, f->shift[qi], oo, v)) {
+        if (!f->full) clamp4(v, f->lo, f->hi);
+        o[0] = (int8_t)v[0];
+        o[stride] = (int8_t)v[1];
+        o[2 * stride] = (int8_t)v[2];
+        o[3 * stride] = (int8_t)v[3];
+    } else {
+        finish4_general(f, r, a[0], a[1], a[2], a[3], o, stride);
+    }
+}
+
 /* Bias, requantization and clamp of rows r .. r + n - 1 from their accumulators acc[i][pixel]:
- * finish4 with the rows' parameters walked by pointer. */
+ * finish_rows4_fast, and finish4_slow for each row it stops at. */
 static void finish_rows4(const row_finish_t *f, int r, int n, int32_t (*acc)[4], int8_t *out, int stride) {
     const int qs = f->per_channel ? 1 : 0;
-    const int32_t *mult = f->mult + r * qs, *shift = f->shift + r * qs, *bias = f->bias + r;
-    const int32_t oo = f->out_off;
-    int8_t *o = out + r, *o2 = out + 2 * stride + r;
-    for (int i = 0; i < n; i++, o++, o2++, mult += qs, shift += qs) {
-        const int32_t m = *mult, b = *bias++, *a = acc[i];
-        int32_t v[4];
-        if (m == 0) {
-            /* all weights pruned: nn_requantize gives 0 for any accumulator */
-            o[0] = o[stride] = o2[0] = o2[stride] = (int8_t)nn_clamp(oo, f->lo, f->hi);
-        } else if (!nn_requant4(a[0] + b, a[1] + b, a[2] + b, a[3] + b, m, *shift, oo, v)) {
-            if (!f->full) clamp4(v, f->lo, f->hi);
-            o[0] = (int8_t)v[0];
-            o[stride] = (int8_t)v[1];
-            o2[0] = (int8_t)v[2];
-            o2[stride] = (int8_t)v[3];
-        } else {
-            finish4_general(f, r + i, a[0], a[1], a[2], a[3], o, stride);
-        }
+    rows4_t q = {acc[0], f->mult + r * qs, f->bias + r, out + r, n,
+                 (int32_t)((uintptr_t)f->shift - (uintptr_t)f->mult), 4 * qs, f->out_off, stride,
+                 (uint8_t)f->lo * 0x01010101u, (uint8_t)f->hi * 0x01010101u};
+    while (q.left > 0 && finish_rows4_fast(&q)) {
+        finish4_slow(f, r + (int)(q.a - acc[0]) / 4, q.a, q.o, stride);
+        q.a += 4, q.mult += qs, q.bias++, q.o++, q.left--;
     }
 }
 
@@ -331,170 +472,8 @@ static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, 
 }
 #endif
 
-#if defined(__ARM_FEATURE_DSP)
-/* PKHBT / PKHTB with a 16-bit shift: halfword lanes (lo.bottom, hi.bottom) and (lo.top, hi.top). */
-static inline uint32_t pack_bottoms(uint32_t lo, uint32_t hi) {
-    uint32_t r;
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
-    return r;
-}
-
-static inline uint32_t pack_tops(uint32_t lo, uint32_t hi) {
-    uint32_t r;
-    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
-    return r;
-}
-
-/* The four pixels' pair tables, interleaved: for group g and pattern k, four words (one per
- * pixel) holding that pattern's two inputs as int16 lanes. SXTB16 of an interleaved column
- * word gives pixels (0, 2), SXTB16 ROR 8 pixels (1, 3); halfword packing pairs the columns. */
-static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *t) {
-    int groups = 2 * nm24_group_pairs(cols);
-    for (int g = 0; g < groups; g++, xs += 4, t += 24) {
-        int c = 4 * g;
-        int32_t x0, x1, x2, x3;
-        if (c + 3 < cols) {
-            x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
-        } else {
-            x0 = c < cols ? xs[0] : 0, x1 = c + 1 < cols ? xs[1] : 0, x2 = c + 2 < cols ? xs[2] : 0, x3 = 0;
-        }
-        /* Lanes (pixel 0, pixel 2) and (pixel 1, pixel 3) of each column. */
-        uint32_t e0 = (uint32_t)__sxtb16(x0), e1 = (uint32_t)__sxtb16(x1), e2 = (uint32_t)__sxtb16(x2), e3 = (uint32_t)__sxtb16(x3);
-        uint32_t o0 = (uint32_t)nn_sxtb16_ror8(x0), o1 = (uint32_t)nn_sxtb16_ror8(x1);
-        uint32_t o2 = (uint32_t)nn_sxtb16_ror8(x2), o3 = (uint32_t)nn_sxtb16_ror8(x3);
-/* Pattern k keeps columns a and b: pixel 0, 1, 2, 3 words (column a low, column b high). */
-#define PAIR(k, ea, eb, oa, ob)                                                      \
-        t[4 * (k)] = (int32_t)pack_bottoms(ea, eb);                                  \
-        t[4 * (k) + 1] = (int32_t)pack_bottoms(oa, ob);                              \
-        t[4 * (k) + 2] = (int32_t)pack_tops(ea, eb);                                 \
-        t[4 * (k) + 3] = (int32_t)pack_tops(oa, ob)
-        PAIR(0, e0, e1, o0, o1);
-        PAIR(1, e0, e2, o0, o2);
-        PAIR(2, e0, e3, o0, o3);
-        PAIR(3, e1, e2, o1, o2);
-        PAIR(4, e1, e3, o1, o3);
-        PAIR(5, e2, e3, o2, o3);
-#undef PAIR
-    }
-}
-
-static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
-                         const nn_quant_t *q, int32_t *table) {
-    row_finish_t f = row_finish(w, act, q);
-    nm24_pair_table4(xs, w->cols, table);
-    const uint8_t *codes = (const uint8_t *)w->index;
-    const int8_t *v = w->values;
-    int pairs = nm24_group_pairs(w->cols);
-    for (int r = 0; r < w->rows; r++) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        const int32_t *t = table;
-        int n = pairs;
-        uint32_t c, wv, e, wx, x, y;
-        /* Per group pair: its code byte and four value bytes; for each group, the pattern's
-         * four pixel words from the table (group 0 at t + code * 16, group 1 at t + 96 +
-         * code * 16) and four SMLAD. In assembly because it needs 14 registers and GCC 12
-         * spills two accumulators from the C version. LDRD brings two pixels' pair words at once.
-         * Two group pairs per iteration (the second's table words at offset 192), then an odd one. */
-        __asm__ volatile(
-            "subs    %[n], %[n], #2\n\t"
-            "blt     2f\n"
-            "1:\n\t"
-            "ldrb    %[c], [%[codes]], #1\n\t"
-            "ldr     %[wv], [%[v]], #4\n\t"
-            "and     %[e], %[c], #15\n\t"
-            "add     %[e], %[t], %[e], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv]\n\t"
-            "ldrd    %[x], %[y], [%[e], #0]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #8]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "lsr     %[c], %[c], #4\n\t"
-            "add     %[e], %[t], %[c], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv], ror #8\n\t"
-            "ldrd    %[x], %[y], [%[e], #96]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #104]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "ldrb    %[c], [%[codes]], #1\n\t"
-            "ldr     %[wv], [%[v]], #4\n\t"
-            "and     %[e], %[c], #15\n\t"
-            "add     %[e], %[t], %[e], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv]\n\t"
-            "ldrd    %[x], %[y], [%[e], #192]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #200]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "lsr     %[c], %[c], #4\n\t"
-            "add     %[e], %[t], %[c], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv], ror #8\n\t"
-            "ldrd    %[x], %[y], [%[e], #288]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #296]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "add     %[t], %[t], #384\n\t"
-            "subs    %[n], %[n], #2\n\t"
-            "bge     1b\n"
-            "2:\n\t"
-            "adds    %[n], %[n], #2\n\t"
-            "beq     3f\n\t"
-            "ldrb    %[c], [%[codes]], #1\n\t"
-            "ldr     %[wv], [%[v]], #4\n\t"
-            "and     %[e], %[c], #15\n\t"
-            "add     %[e], %[t], %[e], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv]\n\t"
-            "ldrd    %[x], %[y], [%[e], #0]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #8]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "lsr     %[c], %[c], #4\n\t"
-            "add     %[e], %[t], %[c], lsl #4\n\t"
-            "sxtb16  %[wx], %[wv], ror #8\n\t"
-            "ldrd    %[x], %[y], [%[e], #96]\n\t"
-            "smlad   %[a0], %[wx], %[x], %[a0]\n\t"
-            "smlad   %[a1], %[wx], %[y], %[a1]\n\t"
-            "ldrd    %[x], %[y], [%[e], #104]\n\t"
-            "smlad   %[a2], %[wx], %[x], %[a2]\n\t"
-            "smlad   %[a3], %[wx], %[y], %[a3]\n\t"
-            "3:\n\t"
-            : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [n] "+r"(n), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
-              [a3] "+r"(a3), [c] "=&r"(c), [wv] "=&r"(wv), [e] "=&r"(e), [wx] "=&r"(wx), [x] "=&r"(x), [y] "=&r"(y)
-            :
-            : "cc", "memory");
-        FINISH4(r);
-    }
-}
-#else
-static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
-                         const nn_quant_t *q, int32_t *table) {
-    (void)table;
-    row_finish_t f = row_finish(w, act, q);
-    const uint8_t *codes = (const uint8_t *)w->index;
-    const int8_t *v = w->values;
-    int pairs = nm24_group_pairs(w->cols);
-    for (int r = 0; r < w->rows; r++) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        const int32_t *g = xs;
-        for (int k = 0; k < pairs; k++, v += 4, g += 8) {
-            uint32_t c = *codes++, lo = c & 15, hi = c >> 4;
-            MAC4(v[0], g[nm24_first[lo]]);
-            MAC4(v[2], g[nm24_second[lo]]);
-            MAC4(v[1], g[4 + nm24_first[hi]]);
-            MAC4(v[3], g[4 + nm24_second[hi]]);
-        }
-        FINISH4(r);
-    }
-}
-#endif
+/* 2:4 against four pixels: after finish_rows4, MAC4 and FINISH4, which it uses. */
+#include "nn_sparse_nm24x4.h"
 
 static void matvec4_block4(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
                            const nn_quant_t *q) {

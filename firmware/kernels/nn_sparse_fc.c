@@ -5,7 +5,7 @@
 int nn_sparse_matvec_scratch_words(const nn_sparse_t *w) {
     int blocks = groups_of(w->cols, 4);
     switch (w->format) {
-    case NN_SPARSE_NM24: return 48 * nm24_group_pairs(w->cols); /* pair tables for four pixels */
+    case NN_SPARSE_NM24: return 192 * ((nm24_group_pairs(w->cols) + 3) / 4); /* four pixels' pair tables, whole chunks */
     case NN_SPARSE_BLOCK4: return 2 * blocks + blocks; /* widened pairs, or a padded copy */
     default: return 0;
     }
@@ -157,14 +157,40 @@ static inline __attribute__((always_inline)) int finish_rows1_per_tensor(const r
     if (r1 > 21 || left > 27) return 1;
     const int32_t l1 = left + 1, k = (1 << (r1 - 1)) + f->out_off * (1 << r1);
     const uint32_t half = 1u << (29 - left);
+    /* the clamp bounds in each byte: SSUB8 sets a GE flag per byte where the first operand is
+     * not below the second, SEL picks by them (a no-op for the int8 range) */
+    const uint32_t lo4 = (uint8_t)f->lo * 0x01010101u, hi4 = (uint8_t)f->hi * 0x01010101u;
     uint32_t range = 0;
     out += r;
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    /* Four outputs per iteration: SSAT each, packed in a word, clamped bytewise, one store. */
+    for (; i + 4 <= n; i += 4) {
+        const int32_t y0 = acc[i], y1 = acc[i + 1], y2 = acc[i + 2], y3 = acc[i + 3];
+        int32_t h0, h1, h2, h3;
+        range |= ((uint32_t)y0 + half) | ((uint32_t)y1 + half) | ((uint32_t)y2 + half) | ((uint32_t)y3 + half);
+        __asm__("smmulr %0, %1, %2" : "=r"(h0) : "r"((int32_t)((uint32_t)y0 << l1)), "r"(m));
+        __asm__("smmulr %0, %1, %2" : "=r"(h1) : "r"((int32_t)((uint32_t)y1 << l1)), "r"(m));
+        __asm__("smmulr %0, %1, %2" : "=r"(h2) : "r"((int32_t)((uint32_t)y2 << l1)), "r"(m));
+        __asm__("smmulr %0, %1, %2" : "=r"(h3) : "r"((int32_t)((uint32_t)y3 << l1)), "r"(m));
+        uint32_t p = (uint8_t)__ssat((h0 * 2 + k + (h0 >> 31)) >> r1, 8), t;
+        __asm__("bfi %0, %1, #8, #8" : "+r"(p) : "r"(__ssat((h1 * 2 + k + (h1 >> 31)) >> r1, 8)));
+        __asm__("bfi %0, %1, #16, #8" : "+r"(p) : "r"(__ssat((h2 * 2 + k + (h2 >> 31)) >> r1, 8)));
+        __asm__("bfi %0, %1, #24, #8" : "+r"(p) : "r"(__ssat((h3 * 2 + k + (h3 >> 31)) >> r1, 8)));
+        __asm__("ssub8   %[t], %[p], %[lo]\n\t"
+                "sel     %[p], %[p], %[lo]\n\t"
+                "ssub8   %[t], %[hi], %[p]\n\t"
+                "sel     %[p], %[p], %[hi]"
+                : [p] "+r"(p), [t] "=&r"(t)
+                : [lo] "r"(lo4), [hi] "r"(hi4)
+                : "cc");
+        memcpy(out + i, &p, 4);
+    }
+    for (; i < n; i++) {
         const int32_t y = acc[i];
         int32_t h;
         range |= (uint32_t)y + half; /* a bit at 30 - left or above: |y| >= 2^(29 - left) */
         __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"((int32_t)((uint32_t)y << l1)), "r"(m));
-        out[i] = (int8_t)__ssat((h * 2 + k + (h >> 31)) >> r1, 8);
+        out[i] = (int8_t)nn_clamp(__ssat((h * 2 + k + (h >> 31)) >> r1, 8), f->lo, f->hi);
     }
     return (range >> (30 - left)) != 0;
 }
@@ -219,7 +245,7 @@ static inline void csr8_dots(const int8_t **pv, const uint8_t **pd, const uint16
 static inline __attribute__((always_inline)) void finish_rows1(const row_finish_t *f, int r, int n, const int32_t *acc,
                                                               int8_t *out) {
 #if defined(__ARM_FEATURE_DSP)
-    if (!f->per_channel && f->full && f->mult[0] != 0 && !finish_rows1_per_tensor(f, r, n, acc, out)) return;
+    if (!f->per_channel && f->mult[0] != 0 && !finish_rows1_per_tensor(f, r, n, acc, out)) return;
     for (int i = 0; i < n; i++) out[r + i] = finish1(f, r + i, acc[i]);
 #else
     /* The parameters walked by pointer (one pair for a per-tensor layer). */
@@ -289,144 +315,10 @@ static void matvec_nm(const nn_sparse_t *w, const int8_t *x, int8_t *out, const 
     }
 }
 
-/* 2:4 without a pair table: each code's two positions from the tables above (cores without
- * SMLAD; on the DSP path the pair table measured faster even for a 12-row layer). */
-static __attribute__((unused)) void matvec_nm24_direct(const nn_sparse_t *w, const int8_t *x, int8_t *out,
-                                                       const nn_act_t *act, const nn_quant_t *q) {
-    row_finish_t f = row_finish(w, act, q);
-    const uint8_t *codes = (const uint8_t *)w->index;
-    const int8_t *v = w->values;
-    int pairs = nm24_group_pairs(w->cols), groups = groups_of(w->cols, 4);
-    for (int r = 0; r < w->rows; r++) {
-        int32_t acc = 0;
-        for (int k = 0; k < pairs; k++, v += 4) {
-            uint32_t c = *codes++;
-            int g = 2 * k;
-            const int8_t *b0 = x + 4 * g, *b1 = b0 + 4;
-            acc += v[0] * b0[nm24_first[c & 15]] + v[2] * b0[nm24_second[c & 15]];
-            if (g + 1 < groups) acc += v[1] * b1[nm24_first[c >> 4]] + v[3] * b1[nm24_second[c >> 4]];
-        }
-        FINISH1(r);
-    }
-}
+/* 2:4 one column at a time: after finish_rows1 and FINISH1, which it uses. */
+#include "nn_sparse_nm24.h"
 
 #if defined(__ARM_FEATURE_DSP)
-/* Every pair of inputs a 2:4 group can keep, as two int16 lanes, six words per group. Built
- * once per column and shared by all rows, so that each group costs one table load and one
- * SMLAD per row. */
-static void nm24_pair_table(const int8_t *x, int cols, int32_t *t) {
-    int groups = 2 * nm24_group_pairs(cols);
-    for (int g = 0; g < groups; g++, t += 6) {
-        int c = 4 * g;
-        uint32_t a = (uint16_t)(c < cols ? x[c] : 0), b = (uint16_t)(c + 1 < cols ? x[c + 1] : 0);
-        uint32_t cc = (uint16_t)(c + 2 < cols ? x[c + 2] : 0), d = (uint16_t)(c + 3 < cols ? x[c + 3] : 0);
-        t[0] = (int32_t)(a | b << 16);
-        t[1] = (int32_t)(a | cc << 16);
-        t[2] = (int32_t)(a | d << 16);
-        t[3] = (int32_t)(b | cc << 16);
-        t[4] = (int32_t)(b | d << 16);
-        t[5] = (int32_t)(cc | d << 16);
-    }
-}
-
-static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
-                        int32_t *table) {
-    row_finish_t f = row_finish(w, act, q);
-    nm24_pair_table(x, w->cols, table);
-    const uint8_t *codes = (const uint8_t *)w->index;
-    const int8_t *v = w->values;
-    int pairs = nm24_group_pairs(w->cols);
-    for (int r = 0; r < w->rows; r++) {
-        int32_t acc = 0;
-        const int32_t *t = table;
-        int n = pairs;
-        uint32_t c, w0, w1, e, f1, tx, ty;
-        /* Per group pair: its code byte and four value bytes; group 0's pair word at t + code
-         * * 4, group 1's at t + 24 + code * 4, each against SXTB16 (ROR 8) of the value word.
-         * Four group pairs per iteration (one word of codes, the table at offsets 0, 48, 96,
-         * 144), then the last 0-3 one at a time. In assembly so that the loads pipeline and no
-         * address waits on the ALU result just before it. */
-        __asm__ volatile(
-            "subs    %[n], %[n], #4\n\t"
-            "blt     2f\n"
-            "1:\n\t"
-            "ldr     %[c], [%[codes]], #4\n\t"
-            "ldr     %[w0], [%[v]]\n\t"
-            "ldr     %[w1], [%[v], #4]\n\t"
-            "ubfx    %[e], %[c], #0, #4\n\t"
-            "ubfx    %[f], %[c], #4, #4\n\t"
-            "add     %[e], %[t], %[e], lsl #2\n\t"
-            "add     %[f], %[t], %[f], lsl #2\n\t"
-            "ldr     %[tx], [%[e], #0]\n\t"
-            "ldr     %[ty], [%[f], #24]\n\t"
-            "sxtb16  %[e], %[w0]\n\t"
-            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
-            "sxtb16  %[w0], %[w0], ror #8\n\t"
-            "smlad   %[acc], %[w0], %[ty], %[acc]\n\t"
-            "ubfx    %[e], %[c], #8, #4\n\t"
-            "ubfx    %[f], %[c], #12, #4\n\t"
-            "add     %[e], %[t], %[e], lsl #2\n\t"
-            "add     %[f], %[t], %[f], lsl #2\n\t"
-            "ldr     %[tx], [%[e], #48]\n\t"
-            "ldr     %[ty], [%[f], #72]\n\t"
-            "sxtb16  %[e], %[w1]\n\t"
-            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
-            "sxtb16  %[w1], %[w1], ror #8\n\t"
-            "smlad   %[acc], %[w1], %[ty], %[acc]\n\t"
-            "ldr     %[w0], [%[v], #8]\n\t"
-            "ldr     %[w1], [%[v], #12]\n\t"
-            "ubfx    %[e], %[c], #16, #4\n\t"
-            "ubfx    %[f], %[c], #20, #4\n\t"
-            "add     %[e], %[t], %[e], lsl #2\n\t"
-            "add     %[f], %[t], %[f], lsl #2\n\t"
-            "ldr     %[tx], [%[e], #96]\n\t"
-            "ldr     %[ty], [%[f], #120]\n\t"
-            "sxtb16  %[e], %[w0]\n\t"
-            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
-            "sxtb16  %[w0], %[w0], ror #8\n\t"
-            "smlad   %[acc], %[w0], %[ty], %[acc]\n\t"
-            "ubfx    %[e], %[c], #24, #4\n\t"
-            "ubfx    %[f], %[c], #28, #4\n\t"
-            "add     %[e], %[t], %[e], lsl #2\n\t"
-            "add     %[f], %[t], %[f], lsl #2\n\t"
-            "ldr     %[tx], [%[e], #144]\n\t"
-            "ldr     %[ty], [%[f], #168]\n\t"
-            "sxtb16  %[e], %[w1]\n\t"
-            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
-            "sxtb16  %[w1], %[w1], ror #8\n\t"
-            "smlad   %[acc], %[w1], %[ty], %[acc]\n\t"
-            "add     %[v], %[v], #16\n\t"
-            "add     %[t], %[t], #192\n\t"
-            "subs    %[n], %[n], #4\n\t"
-            "bge     1b\n"
-            "2:\n\t"
-            "adds    %[n], %[n], #4\n\t"
-            "beq     4f\n"
-            "3:\n\t"
-            "ldrb    %[c], [%[codes]], #1\n\t"
-            "ldr     %[w0], [%[v]], #4\n\t"
-            "ubfx    %[e], %[c], #0, #4\n\t"
-            "ubfx    %[f], %[c], #4, #4\n\t"
-            "add     %[e], %[t], %[e], lsl #2\n\t"
-            "add     %[f], %[t], %[f], lsl #2\n\t"
-            "ldr     %[tx], [%[e], #0]\n\t"
-            "ldr     %[ty], [%[f], #24]\n\t"
-            "sxtb16  %[e], %[w0]\n\t"
-            "smlad   %[acc], %[e], %[tx], %[acc]\n\t"
-            "sxtb16  %[w0], %[w0], ror #8\n\t"
-            "smlad   %[acc], %[w0], %[ty], %[acc]\n\t"
-            "add     %[t], %[t], #48\n\t"
-            "subs    %[n], %[n], #1\n\t"
-            "bne     3b\n"
-            "4:\n\t"
-            : [codes] "+r"(codes), [v] "+r"(v), [t] "+r"(t), [n] "+r"(n), [acc] "+r"(acc), [c] "=&r"(c),
-              [w0] "=&r"(w0), [w1] "=&r"(w1), [e] "=&r"(e), [f] "=&r"(f1), [tx] "=&r"(tx), [ty] "=&r"(ty)
-            :
-            : "cc", "memory");
-        FINISH1(r);
-    }
-}
-
 /* Each block of four inputs widened once per column: lanes (x0, x2) and (x1, x3), matching
  * SXTB16 and SXTB16 ROR 8 of the weight word. */
 static void block4_widen(const int8_t *x, int cols, int32_t *t) {
@@ -472,12 +364,6 @@ static void matvec_block4(const nn_sparse_t *w, const int8_t *x, int8_t *out, co
     }
 }
 #else
-static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
-                        int32_t *scratch) {
-    (void)scratch;
-    matvec_nm24_direct(w, x, out, act, q);
-}
-
 static void matvec_block4(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act, const nn_quant_t *q,
                           int32_t *scratch) {
     row_finish_t f = row_finish(w, act, q);

@@ -5,9 +5,41 @@
 #include "nn_internal.h"
 #include "nn_sparse.h"
 
-/* Positions of the two kept columns of each 2:4 pattern code. */
-static const uint8_t __attribute__((unused)) nm24_first[6] = {0, 0, 0, 1, 1, 2};
-static const uint8_t __attribute__((unused)) nm24_second[6] = {1, 2, 3, 2, 3, 3};
+/* Groups of a 2:4 pair-table chunk: an index byte is (group mod 8) x 24 + pattern x 4, the byte
+ * offset of the group's input pair in a one-column pair table (six words per group) from the
+ * start of its chunk (nn_sparse.h). */
+enum { NM24_CHUNK = 8 };
+
+#if !defined(__ARM_FEATURE_DSP)
+/* The two kept positions of the group an index byte belongs to, first | second << 2, by index
+ * byte (the paths without a pair table): one load instead of working out the pattern. */
+#define NM24_P(a, b) ((a) | (b) << 2), 0, 0, 0
+#define NM24_GROUP NM24_P(0, 1), NM24_P(0, 2), NM24_P(0, 3), NM24_P(1, 2), NM24_P(1, 3), NM24_P(2, 3)
+static const uint8_t __attribute__((unused)) nm24_pos[24 * NM24_CHUNK] = {
+    NM24_GROUP, NM24_GROUP, NM24_GROUP, NM24_GROUP, NM24_GROUP, NM24_GROUP, NM24_GROUP, NM24_GROUP};
+#undef NM24_GROUP
+#undef NM24_P
+#else
+/* PKHBT / PKHTB with a 16-bit shift: halfword lanes (lo.bottom, hi.bottom) and (lo.top, hi.top). */
+static inline uint32_t nn_pack_bottoms(uint32_t lo, uint32_t hi) {
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+
+static inline uint32_t nn_pack_tops(uint32_t lo, uint32_t hi) {
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+
+/* PKHBT without a shift: lanes (lo.bottom, hi.top). */
+static inline uint32_t nn_pack_bottom_top(uint32_t lo, uint32_t hi) {
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+#endif
 
 static inline int groups_of(int cols, int m) { return (cols + m - 1) / m; }
 

@@ -18,13 +18,14 @@ enum SparseEmitter {
         let m = layerData.matrix
         constants += "/* \(prefix): \(encoding) weights, \(m.values.count) stored of \(weights.count) (\(m.indexBytes) index bytes) */\n"
         weightBytes += m.weightBytes + m.indexBytes
-        constants += "\(weightStorage) int8_t \(prefix)_values[\(max(m.values.count, 1))] = {\n" + CArray.rows(m.values.isEmpty ? ["0"] : m.values.map { String($0) }) + "};\n"
+        // Word-aligned: the DSP kernels load values (and 2:4 index halfwords) a word at a time.
+        constants += "\(weightStorage) int8_t \(prefix)_values[\(max(m.values.count, 1))] __attribute__((aligned(4))) = {\n" + CArray.rows(m.values.isEmpty ? ["0"] : m.values.map { String($0) }) + "};\n"
         let indexName: String
         if m.index.isEmpty {
             indexName = "0"
         } else {
             let (type, items) = indexItems(m)
-            constants += "\(weightStorage) \(type) \(prefix)_index[\(items.count)] = {\n" + CArray.rows(items) + "};\n"
+            constants += "\(weightStorage) \(type) \(prefix)_index[\(items.count)] __attribute__((aligned(4))) = {\n" + CArray.rows(items) + "};\n"
             indexName = "\(prefix)_index"
         }
         var rowName = "0"
@@ -74,7 +75,8 @@ enum SparseEmitter {
         let m = layerData.matrix
         constants += "/* \(prefix): taps, \(m.values.count) kept of \(weights.count) (\(m.indexBytes) index bytes) */\n"
         weightBytes += m.weightBytes + m.indexBytes
-        constants += "\(weightStorage) int8_t \(prefix)_values[\(max(m.values.count, 1))] = {\n"
+        // Word-aligned: the DSP kernels load values (and 2:4 index halfwords) a word at a time.
+        constants += "\(weightStorage) int8_t \(prefix)_values[\(max(m.values.count, 1))] __attribute__((aligned(4))) = {\n"
             + CArray.rows(m.values.isEmpty ? ["0"] : m.values.map { String($0) }) + "};\n"
         constants += "\(weightStorage) uint8_t \(prefix)_taps[\(max(m.index.count, 1))] = { /* ky * kW + kx */\n"
             + CArray.rows(m.index.isEmpty ? ["0"] : m.index.map { String($0) }) + "};\n"

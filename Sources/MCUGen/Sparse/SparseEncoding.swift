@@ -5,7 +5,7 @@ public enum SparseEncoding: Sendable, Equatable, Hashable, CustomStringConvertib
     case csr8
     case csr16
     case bitmask
-    /// N kept of every M columns, a 4-bit position per entry (2:4 uses 3-bit pattern codes).
+    /// N kept of every M columns, a 4-bit position per entry (2:4: an index byte per group of 4).
     case nm(n: Int, m: Int)
     /// Aligned 1x4 blocks along the reduction axis.
     case block4

@@ -20,7 +20,7 @@ public struct SparseLayer: Sendable, Equatable {
         let groups = (matrix.cols + 3) / 4
         var words = 0
         switch matrix.cFormat {
-        case 5: words = 48 * ((groups + 1) / 2)
+        case 5: words = 192 * (((groups + 1) / 2 + 3) / 4)  // four pixels' 2:4 pair tables, whole chunks of 8 groups
         case 6: words = 3 * groups
         default: words = 0
         }

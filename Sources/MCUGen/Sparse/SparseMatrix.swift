@@ -12,7 +12,7 @@ public struct SparseMatrix: Sendable, Equatable {
     /// Entries (CSR, taps) or blocks (block) per row; empty for the other encodings.
     public var rowCount: [UInt16]
 
-    /// The kernel's format number (NN_SPARSE_*): 2:4 over whole groups uses pattern codes.
+    /// The kernel's format number (NN_SPARSE_*): 2:4 over whole groups uses index bytes (NM24).
     public var cFormat: Int {
         switch encoding {
         case .dense: return 0
@@ -31,6 +31,18 @@ public struct SparseMatrix: Sendable, Equatable {
     public var executedMACs: Int { values.count }
 
     static func usesPatternCodes(n: Int, m: Int, cols: Int) -> Bool { n == 2 && m == 4 && cols % 4 == 0 }
+
+    /// The kept positions of each 2:4 pattern (nm24_first / nm24_second in the kernels).
+    static let nm24Patterns = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]
+    /// Groups per 2:4 table chunk: the index bytes are offsets within a chunk's 8 x 24 bytes.
+    static let nm24Chunk = 8
+
+    /// The 2:4 index byte of group g with pattern p: the byte offset of the pattern's input pair
+    /// in the pair table (six words per group) relative to the start of g's chunk.
+    static func nm24Offset(group g: Int, pattern p: Int) -> Int { (g % nm24Chunk) * 24 + p * 4 }
+
+    /// The pattern back from an index byte.
+    static func nm24Pattern(offset: Int, group g: Int) -> Int { (offset - (g % nm24Chunk) * 24) / 4 }
 
     /// Encodes `weights` (row-major [rows][cols]). Throws when the encoding cannot hold the
     /// matrix: N:M with a group over N nonzeros, 16-bit indices over 65,535 columns.
@@ -118,18 +130,19 @@ public struct SparseMatrix: Sendable, Equatable {
             return p.sorted()
         }
         if usesPatternCodes(n: n, m: mm, cols: cols) {
-            // 2:4 pattern codes, two groups per byte; each row an even number of groups.
+            // 2:4: one index byte per group, the byte offset of its pattern's input pair in the
+            // kernel's pair table relative to the table of its chunk of eight groups, (g mod 8)
+            // x 24 + pattern x 4 (nm24Offset), so that the M4 loads the pair with one LDR; values
+            // of groups 2k and 2k+1 interleaved; each row an even number of groups.
             let pairs = (groups + 1) / 2
-            let patterns = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]
             for r in 0..<rows {
                 for k in 0..<pairs {
-                    var codes: [Int] = [], vals: [[Int8]] = []
+                    var vals: [[Int8]] = []
                     for g in [2 * k, 2 * k + 1] {
                         let p = g < groups ? try kept(r, g) : [0, 1]
-                        codes.append(patterns.firstIndex(of: p) ?? 0)
+                        m.index.append(UInt8(nm24Offset(group: g, pattern: nm24Patterns.firstIndex(of: p) ?? 0)))
                         vals.append(g < groups ? p.map { weights[r * cols + 4 * g + $0] } : [0, 0])
                     }
-                    m.index.append(UInt8(codes[0] | codes[1] << 4))
                     m.values.append(contentsOf: [vals[0][0], vals[1][0], vals[0][1], vals[1][1]])
                 }
             }
@@ -202,15 +215,14 @@ public struct SparseMatrix: Sendable, Equatable {
         case let .nm(n, m):
             let groups = (cols + m - 1) / m
             if SparseMatrix.usesPatternCodes(n: n, m: m, cols: cols) {
-                let first = [0, 0, 0, 1, 1, 2], second = [1, 2, 3, 2, 3, 3]
                 let pairs = (groups + 1) / 2
                 for r in 0..<rows {
                     for k in 0..<pairs {
-                        let i = r * pairs + k
-                        let code = Int(index[i]), v = Array(values[(4 * i)..<(4 * i + 4)])
-                        let c0 = code & 15, c1 = code >> 4
-                        body(r, 8 * k + first[c0], v[0]); body(r, 8 * k + second[c0], v[2])
-                        if 2 * k + 1 < groups { body(r, 8 * k + 4 + first[c1], v[1]); body(r, 8 * k + 4 + second[c1], v[3]) }
+                        let i = r * pairs + k, v = Array(values[(4 * i)..<(4 * i + 4)])
+                        for (j, g) in [2 * k, 2 * k + 1].enumerated() where g < groups {
+                            let p = SparseMatrix.nm24Patterns[SparseMatrix.nm24Pattern(offset: Int(index[2 * i + j]), group: g)]
+                            body(r, 4 * g + p[0], v[j]); body(r, 4 * g + p[1], v[j + 2])
+                        }
                     }
                 }
             } else {
