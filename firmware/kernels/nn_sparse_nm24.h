@@ -224,7 +224,7 @@ static inline __attribute__((always_inline)) void nm24_dots_quad(const uint8_t *
 }
 #undef NM24_DOTS_RUNS
 /* nm24_dots_even for rows of exactly one chunk pair (16 groups, 64 inputs: the DS-CNN's FC, the
- * digits MLP): no inner loop, and the rows left stay in a register: 6 cycles a row fewer. */
+ * digits MLP): no inner loop, and the rows left stay in a register: 4 cycles a row fewer. */
 static inline __attribute__((always_inline)) void nm24_dots_16(const uint8_t **pcodes, const int8_t **pv,
                                                                const int32_t *table, const int32_t *bias, int rows,
                                                                int32_t *accs) {
