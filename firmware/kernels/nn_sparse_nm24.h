@@ -45,13 +45,50 @@ static inline __attribute__((always_inline)) void nm24_pairs(const int8_t *x, in
     t[5] = (int32_t)nn_pack_tops(e, o);       /* c, d */
 }
 
+/* One group's six pair words from its input word `w` (e, o: scratch), stored at `at` from the
+ * table pointer (the first store post-increments it by `step`): SXTB16 gives (a, c), SXTB16
+ * ROR 8 (b, d), halfword packing the other four. */
+#define NM24_PAIRS(w, first, at)                                \
+    "sxtb16  %[e], %[" w "]\n\t"                                \
+    "sxtb16  %[o], %[" w "], ror #8\n\t"                        \
+    "pkhbt   %[" w "], %[e], %[o], lsl #16\n\t"                 \
+    "pkhbt   %[p2], %[e], %[o]\n\t"                             \
+    "pkhbt   %[p3], %[o], %[e]\n\t"                             \
+    "pkhtb   %[p5], %[o], %[e], asr #16\n\t"                    \
+    first                                                       \
+    "str     %[e], [%[t], #" at "+4]\n\t"                       \
+    "str     %[p2], [%[t], #" at "+8]\n\t"                      \
+    "str     %[p3], [%[t], #" at "+12]\n\t"                     \
+    "str     %[o], [%[t], #" at "+16]\n\t"                      \
+    "str     %[p5], [%[t], #" at "+20]\n\t"
+
 /* The pair table of one column: built once per column and shared by all rows, so that each
  * group costs one table load and one SMLAD per row. The format has whole groups (cols % 4 ==
- * 0); an odd last group's padding partner reads zeros. */
+ * 0); an odd last group's padding partner reads zeros. Four groups an iteration in assembly:
+ * their four input words in one run of loads, then 6 ALU and 6 stores a group (GCC's loop
+ * spent 19 cycles a group). */
 static void nm24_pair_table(const int8_t *x, int cols, int32_t *t) {
     const unsigned groups = (unsigned)cols / 4;
-    /* Two groups per iteration: the loop overhead is a fifth of one group's work. */
-    for (const int8_t *end = x + 4 * (groups & ~1u); x != end; x += 8, t += 12) {
+    if (groups >= 4) {
+        const int8_t *end = x + 4 * (groups & ~3u);
+        uint32_t a, b, c, d, e, o, p2, p3, p5;
+        __asm__ volatile("1:\n\t"
+                         "ldr     %[a], [%[x]], #16\n\t"
+                         "ldr     %[b], [%[x], #-12]\n\t"
+                         "ldr     %[c], [%[x], #-8]\n\t"
+                         "ldr     %[d], [%[x], #-4]\n\t"
+                         NM24_PAIRS("a", "str     %[a], [%[t]], #96\n\t", "-96")
+                         NM24_PAIRS("b", "str     %[b], [%[t], #-72]\n\t", "-72")
+                         NM24_PAIRS("c", "str     %[c], [%[t], #-48]\n\t", "-48")
+                         NM24_PAIRS("d", "str     %[d], [%[t], #-24]\n\t", "-24")
+                         "cmp     %[x], %[end]\n\t"
+                         "bne     1b\n\t"
+                         : [x] "+r"(x), [t] "+r"(t), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d),
+                           [e] "=&r"(e), [o] "=&r"(o), [p2] "=&r"(p2), [p3] "=&r"(p3), [p5] "=&r"(p5)
+                         : [end] "r"(end)
+                         : "cc", "memory");
+    }
+    for (unsigned g = groups & 3u; g >= 2; g -= 2, x += 8, t += 12) {
         nm24_pairs(x, t);
         nm24_pairs(x + 4, t + 6);
     }
@@ -60,6 +97,7 @@ static void nm24_pair_table(const int8_t *x, int cols, int32_t *t) {
         for (int i = 6; i < 12; i++) t[i] = 0;
     }
 }
+#undef NM24_PAIRS
 
 /* Half a chunk (four groups) of one row at offsets h (codes) and 2h (values) from the pointers'
  * current place (the chunk's first four groups with post-increments, the last four with
@@ -143,42 +181,50 @@ static inline __attribute__((always_inline)) int32_t nm24_dot(const uint8_t **pc
     *pv = v;
     return acc;
 }
-/* The dot products of `rows` rows (acc[i] = bias[i] + row i . x) whose rows are whole pairs of
- * chunks (a multiple of 16 groups, as most layers have): the row loop in the same assembly,
- * without the tail tests, so that a row costs about a dozen cycles besides its chunks. The
- * table, the count of chunk pairs and the rows left come from memory (14 registers). */
+/* The dot products of `rows` rows (acc[i] = bias[i] + row i . x) whose rows are whole runs of
+ * `body` chunks (NM24_CHUNK1 repeated), `runs` runs a row: the row loop in the same assembly,
+ * without the tail tests. The run loop ends when the table pointer reaches the row's end
+ * (tend), the row loop when accs reaches its end (read from memory into t, which the next row
+ * reloads anyway): no counter to reload or store, 9 cycles a row besides its chunks. */
+#define NM24_DOTS_RUNS(body, chunks_per_run)                                                                        \
+    const uint8_t *codes = *pcodes;                                                                                 \
+    const int8_t *v = *pv;                                                                                          \
+    const int32_t *t, *tend = table + 48 * (chunks_per_run) * runs, *accs_end = accs + rows;                        \
+    int32_t acc;                                                                                                    \
+    uint32_t o0, o1, o2, o3, w0, w1, s;                                                                             \
+    __asm__ volatile("0:\n\t"                                                                                       \
+                     "ldr     %[acc], [%[bias]], #4\n\t"                                                            \
+                     "ldr     %[t], %[table]\n"                                                                     \
+                     "1:\n\t" body                                                                                  \
+                     "cmp     %[t], %[tend]\n\t"                                                                    \
+                     "bne     1b\n\t"                                                                               \
+                     "str     %[acc], [%[accs]], #4\n\t"                                                            \
+                     "ldr     %[t], %[accs_end]\n\t"                                                                \
+                     "cmp     %[accs], %[t]\n\t"                                                                    \
+                     "bne     0b\n\t"                                                                               \
+                     : [codes] "+r"(codes), [v] "+r"(v), [t] "=&r"(t), [acc] "=&r"(acc), [bias] "+r"(bias),         \
+                       [accs] "+r"(accs), [o0] "=&r"(o0), [o1] "=&r"(o1), [o2] "=&r"(o2), [o3] "=&r"(o3),           \
+                       [w0] "=&r"(w0), [w1] "=&r"(w1), [s] "=&r"(s)                                                 \
+                     : [table] "m"(table), [tend] "r"(tend), [accs_end] "m"(accs_end)                               \
+                     : "cc", "memory");                                                                             \
+    *pcodes = codes;                                                                                                \
+    *pv = v
+/* Two chunks a run (16 groups): rows of 2, 6, 10 ... chunks. */
 static inline __attribute__((always_inline)) void nm24_dots_even(const uint8_t **pcodes, const int8_t **pv,
-                                                                 const int32_t *table, int pairs2, const int32_t *bias,
+                                                                 const int32_t *table, int runs, const int32_t *bias,
                                                                  int rows, int32_t *accs) {
-    const uint8_t *codes = *pcodes;
-    const int8_t *v = *pv;
-    const int32_t *t;
-    int32_t acc, n;
-    uint32_t o0, o1, o2, o3, w0, w1, s;
-    __asm__ volatile(
-        "0:\n\t"
-        "ldr     %[acc], [%[bias]], #4\n\t"
-        "ldr     %[t], %[table]\n\t"
-        "ldr     %[n], %[pairs2]\n"
-        "1:\n\t"
-        NM24_CHUNK1 NM24_CHUNK1
-        "subs    %[n], %[n], #1\n\t"
-        "bne     1b\n\t"
-        "str     %[acc], [%[accs]], #4\n\t"
-        "ldr     %[n], %[rows]\n\t"
-        "subs    %[n], %[n], #1\n\t"
-        "str     %[n], %[rows]\n\t"
-        "bne     0b\n\t"
-        : [codes] "+r"(codes), [v] "+r"(v), [t] "=&r"(t), [n] "=&r"(n), [acc] "=&r"(acc), [bias] "+r"(bias),
-          [accs] "+r"(accs), [o0] "=&r"(o0), [o1] "=&r"(o1), [o2] "=&r"(o2), [o3] "=&r"(o3), [w0] "=&r"(w0),
-          [w1] "=&r"(w1), [s] "=&r"(s), [rows] "+m"(rows)
-        : [table] "m"(table), [pairs2] "m"(pairs2)
-        : "cc", "memory");
-    *pcodes = codes;
-    *pv = v;
+    NM24_DOTS_RUNS(NM24_CHUNK1 NM24_CHUNK1, 2);
 }
+/* Four chunks a run (32 groups, 128 inputs): rows of a multiple of 128 inputs pay the loop's
+ * counter and taken branch once per 32 groups instead of 16 (4 cycles a run). */
+static inline __attribute__((always_inline)) void nm24_dots_quad(const uint8_t **pcodes, const int8_t **pv,
+                                                                 const int32_t *table, int runs, const int32_t *bias,
+                                                                 int rows, int32_t *accs) {
+    NM24_DOTS_RUNS(NM24_CHUNK1 NM24_CHUNK1 NM24_CHUNK1 NM24_CHUNK1, 4);
+}
+#undef NM24_DOTS_RUNS
 /* nm24_dots_even for rows of exactly one chunk pair (16 groups, 64 inputs: the DS-CNN's FC, the
- * digits MLP): no inner loop, and the rows left stay in a register: 6 cycles a row fewer. */
+ * digits MLP): no inner loop, and the rows left stay in a register: 4 cycles a row fewer. */
 static inline __attribute__((always_inline)) void nm24_dots_16(const uint8_t **pcodes, const int8_t **pv,
                                                                const int32_t *table, const int32_t *bias, int rows,
                                                                int32_t *accs) {
@@ -223,6 +269,8 @@ static void matvec_nm24(const nn_sparse_t *w, const int8_t *x, int8_t *out, cons
         int32_t acc[ROW_BLOCK_FC];
         if (rest == 0 && chunks == 2)
             nm24_dots_16(&codes, &v, table, f.bias + r, n, acc);
+        else if (rest == 0 && chunks % 4 == 0 && chunks > 0)
+            nm24_dots_quad(&codes, &v, table, chunks / 4, f.bias + r, n, acc);
         else if (rest == 0 && chunks % 2 == 0 && chunks > 0)
             nm24_dots_even(&codes, &v, table, chunks / 2, f.bias + r, n, acc);
         else
