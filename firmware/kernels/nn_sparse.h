@@ -47,6 +47,14 @@ enum {
     NN_SPARSE_BLOCK4 = 6,
 };
 
+/* The formats a firmware uses, as a mask of (1 << NN_SPARSE_*). The generator passes it with
+ * -DNN_SPARSE_FORMATS, so that the dispatch calls only those kernels and the linker drops the
+ * rest (a CSR model does not carry the 2:4 assembly). Without it, every format is available. */
+#ifndef NN_SPARSE_FORMATS
+#define NN_SPARSE_FORMATS 0xFFFFFFFFu
+#endif
+#define NN_SPARSE_USES(format) ((((unsigned)(NN_SPARSE_FORMATS)) >> (format)) & 1u)
+
 typedef struct {
     int format;                 /* NN_SPARSE_* */
     int rows, cols;             /* output channels, reduction length */

@@ -526,11 +526,12 @@ void conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output,
                 }
             }
             int8_t *out = output + p * g->out_c;
+            /* Only the formats the firmware uses are called (NN_SPARSE_FORMATS, nn_sparse.h). */
             switch (w->format) {
-            case NN_SPARSE_CSR8: matvec4_csr8(w, interleaved, out, g->out_c, act, quant); break;
-            case NN_SPARSE_CSR16: matvec4_csr16(w, interleaved, out, g->out_c, act, quant); break;
-            case NN_SPARSE_NM24: matvec4_nm24(w, interleaved, out, g->out_c, act, quant, scratch); break;
-            default: matvec4_block4(w, interleaved, out, g->out_c, act, quant); break;
+            case NN_SPARSE_CSR8: if (NN_SPARSE_USES(NN_SPARSE_CSR8)) matvec4_csr8(w, interleaved, out, g->out_c, act, quant); break;
+            case NN_SPARSE_CSR16: if (NN_SPARSE_USES(NN_SPARSE_CSR16)) matvec4_csr16(w, interleaved, out, g->out_c, act, quant); break;
+            case NN_SPARSE_NM24: if (NN_SPARSE_USES(NN_SPARSE_NM24)) matvec4_nm24(w, interleaved, out, g->out_c, act, quant, scratch); break;
+            default: if (NN_SPARSE_USES(NN_SPARSE_BLOCK4)) matvec4_block4(w, interleaved, out, g->out_c, act, quant); break;
             }
         }
     }

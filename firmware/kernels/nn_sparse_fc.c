@@ -415,13 +415,14 @@ static void matvec_block4(const nn_sparse_t *w, const int8_t *x, int8_t *out, co
 
 void nn_sparse_matvec(const nn_sparse_t *w, const int8_t *x, int8_t *out, const nn_act_t *act,
                       const nn_quant_t *quant, int32_t *scratch) {
+    /* NN_SPARSE_USES is a constant: the calls to formats the firmware does not use fold away. */
     switch (w->format) {
-    case NN_SPARSE_CSR8: matvec_csr8(w, x, out, act, quant); break;
-    case NN_SPARSE_CSR16: matvec_csr16(w, x, out, act, quant); break;
-    case NN_SPARSE_BITMASK: matvec_bitmask(w, x, out, act, quant); break;
-    case NN_SPARSE_NM: matvec_nm(w, x, out, act, quant); break;
-    case NN_SPARSE_NM24: matvec_nm24(w, x, out, act, quant, scratch); break;
-    case NN_SPARSE_BLOCK4: matvec_block4(w, x, out, act, quant, scratch); break;
+    case NN_SPARSE_CSR8: if (NN_SPARSE_USES(NN_SPARSE_CSR8)) matvec_csr8(w, x, out, act, quant); break;
+    case NN_SPARSE_CSR16: if (NN_SPARSE_USES(NN_SPARSE_CSR16)) matvec_csr16(w, x, out, act, quant); break;
+    case NN_SPARSE_BITMASK: if (NN_SPARSE_USES(NN_SPARSE_BITMASK)) matvec_bitmask(w, x, out, act, quant); break;
+    case NN_SPARSE_NM: if (NN_SPARSE_USES(NN_SPARSE_NM)) matvec_nm(w, x, out, act, quant); break;
+    case NN_SPARSE_NM24: if (NN_SPARSE_USES(NN_SPARSE_NM24)) matvec_nm24(w, x, out, act, quant, scratch); break;
+    case NN_SPARSE_BLOCK4: if (NN_SPARSE_USES(NN_SPARSE_BLOCK4)) matvec_block4(w, x, out, act, quant, scratch); break;
     default: break;
     }
 }

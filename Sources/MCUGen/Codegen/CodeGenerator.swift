@@ -13,6 +13,8 @@ public struct GeneratedFirmware: Sendable {
     public var placement: Placement
     /// Layers in order: the C function name and the operator.
     public var layers: [(function: String, kind: OperatorKind)]
+    /// The sparse kernel formats the layers use, bit NN_SPARSE_* (the -DNN_SPARSE_FORMATS mask).
+    public var sparseFormats: UInt32 = 0
 }
 
 /// Turns an int8 model into C: weights and requantization parameters as const arrays (flash),
@@ -54,12 +56,13 @@ public enum CodeGenerator {
         var calls = ""
         var layers: [(function: String, kind: OperatorKind)] = []
         var scratch = 0, weightBytes = 0, sparseScratch = 0
+        var sparseFormats: UInt32 = 0
         for (layer, op) in ops.enumerated() {
             let name = String(format: "layer%02d_%@", layer, shortName(op.kind))
             layers.append((name, op.kind))
             let body = try LayerEmitter.emit(op, layer: layer, model: trimmed, input: buffer, constants: &constants,
                                              scratch: &scratch, weightStorage: placement.weightStorage,
-                                             weightBytes: &weightBytes, sparseScratch: &sparseScratch,
+                                             weightBytes: &weightBytes, sparseScratch: &sparseScratch, sparseFormats: &sparseFormats,
                                              encoding: encodings[layer] ?? .dense, file: file)
             functions += "/* \(op.kind.rawValue) */\n__attribute__((noinline, optimize(\"no-optimize-sibling-calls\"))) void \(name)(void) {\n\(body)}\n\n"
             calls += "    \(name)();\n"
@@ -121,7 +124,7 @@ public enum CodeGenerator {
             """
         return GeneratedFirmware(modelC: modelC, modelH: modelH, mainC: mainC, inputElements: input.elementCount,
                                  outputElements: output.elementCount, arenaBytes: plan.size, weightBytes: weightBytes,
-                                 placement: placement, layers: layers)
+                                 placement: placement, layers: layers, sparseFormats: sparseFormats)
     }
 
     /// model_init's body for weights in DRAM: the .dram_data image from flash to DRAM (symbols

@@ -38,7 +38,9 @@ public struct FirmwareBuilder: Sendable {
             linkerScript = "\(directory)/model.ld"
         }
         try toolchain.build(sources: sources, board: board, output: elf, linkerScript: linkerScript,
-                            extraFlags: ["-std=c11", "-I", "\(fw)/kernels", "-I", "\(fw)/runtime", "-I", directory])
+                            extraFlags: ["-std=c11", "-I", "\(fw)/kernels", "-I", "\(fw)/runtime", "-I", directory,
+                                         // Only the sparse kernels this model calls are linked (nn_sparse.h).
+                                         String(format: "-DNN_SPARSE_FORMATS=0x%Xu", generated.sparseFormats)])
         return (elf, generated)
     }
 }

@@ -2,10 +2,10 @@
 /// exactly as the host reference (ModelRunner) computes them.
 enum LayerEmitter {
     /// `weightStorage` declares weight arrays (Placement.weightStorage); their bytes are added to
-    /// `weightBytes`.
+    /// `weightBytes`, and a sparse layer's kernel format to `sparseFormats` (bit NN_SPARSE_*).
     static func emit(_ op: Operator, layer: Int, model: Model, input buffer: (Int) -> String, constants: inout String,
                      scratch: inout Int, weightStorage: String, weightBytes: inout Int, sparseScratch: inout Int,
-                     encoding: SparseEncoding = .dense, file: String) throws -> String {
+                     sparseFormats: inout UInt32, encoding: SparseEncoding = .dense, file: String) throws -> String {
         func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
         let prefix = String(format: "l%02d", layer)
         guard let outIndex = op.outputs.first else { return "" }
@@ -60,12 +60,13 @@ enum LayerEmitter {
                 return try SparseEmitter.emitDepthwise(op, layer: layer, model: model, weights: wData.map { Int8(bitPattern: $0) },
                                                        bias: bias?.int32Values, input: buffer, constants: &constants,
                                                        scratch: &sparseScratch, weightStorage: weightStorage,
-                                                       weightBytes: &weightBytes, file: file)
+                                                       weightBytes: &weightBytes, sparseFormats: &sparseFormats, file: file)
             }
             if encoding != .dense {
                 return try SparseEmitter.emit(op, layer: layer, model: model, weights: wData.map { Int8(bitPattern: $0) },
                                               bias: bias?.int32Values, input: buffer, constants: &constants, scratch: &sparseScratch,
-                                              weightStorage: weightStorage, weightBytes: &weightBytes, encoding: encoding, file: file)
+                                              weightStorage: weightStorage, weightBytes: &weightBytes, sparseFormats: &sparseFormats,
+                                              encoding: encoding, file: file)
             }
             weightBytes += wData.count
             constants += "\(weightStorage) int8_t \(prefix)_weights[\(wData.count)] __attribute__((aligned(4))) = {\n"

@@ -3,7 +3,7 @@
 enum SparseEmitter {
     static func emit(_ op: Operator, layer: Int, model: Model, weights: [Int8], bias: [Int32]?, input buffer: (Int) -> String,
                      constants: inout String, scratch: inout Int, weightStorage: String, weightBytes: inout Int,
-                     encoding: SparseEncoding, file: String) throws -> String {
+                     sparseFormats: inout UInt32, encoding: SparseEncoding, file: String) throws -> String {
         func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
         let prefix = String(format: "l%02d", layer)
         let inT = try tensor(op.inputs[0]), w = try tensor(op.inputs[1]), out = try tensor(op.outputs[0])
@@ -40,6 +40,7 @@ enum SparseEmitter {
         // The kernels read the input offset only as the zero point of padding taps.
         var body = LayerEmitter.requantization(prefix: prefix, input: inT, weights: w, output: out, activation: op.activation,
                                                inputOffset: -ModelRunner.zeroPoint(inT), constants: &constants)
+        sparseFormats |= 1 << UInt32(m.cFormat)
         body += "    static const nn_sparse_t sw = { \(m.cFormat), \(m.rows), \(m.cols), \(n), \(mm), \(prefix)_values, \(indexName), \(rowName), \(prefix)_bias };\n"
         switch op.options {
         case let .conv2D(o):
@@ -60,7 +61,7 @@ enum SparseEmitter {
     /// depthwise_conv2d_sparse_s8 (nn_sparse_depthwise.c).
     static func emitDepthwise(_ op: Operator, layer: Int, model: Model, weights: [Int8], bias: [Int32]?, input buffer: (Int) -> String,
                               constants: inout String, scratch: inout Int, weightStorage: String, weightBytes: inout Int,
-                              file: String) throws -> String {
+                              sparseFormats: inout UInt32, file: String) throws -> String {
         func tensor(_ i: Int) throws -> Tensor { try model.tensor(i, usedBy: layer, file: file) }
         let prefix = String(format: "l%02d", layer)
         let inT = try tensor(op.inputs[0]), w = try tensor(op.inputs[1]), out = try tensor(op.outputs[0])
@@ -86,6 +87,7 @@ enum SparseEmitter {
         scratch = max(scratch, SparseDepthwise.scratchWords(geometry: g))
         var body = LayerEmitter.requantization(prefix: prefix, input: inT, weights: w, output: out, activation: op.activation,
                                                inputOffset: -ModelRunner.zeroPoint(inT), constants: &constants)
+        sparseFormats |= 1 << UInt32(m.cFormat)
         body += "    static const nn_sparse_t sw = { \(m.cFormat), \(m.rows), \(m.cols), 0, 0, \(prefix)_values, \(prefix)_taps, \(prefix)_rows, \(prefix)_bias };\n"
         body += "    static const nn_geom_t g = \(LayerEmitter.geometry(g));\n"
         body += "    depthwise_conv2d_sparse_s8(\(buffer(op.inputs[0])), &sw, \(buffer(op.outputs[0])), &g, &act, &quant, sparse_scratch);\n"

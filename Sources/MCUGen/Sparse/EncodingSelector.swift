@@ -42,11 +42,12 @@ public enum EncodingSelector {
         case (.block4, false, false): return Cost(perUnit: 66, perRow: 260)
         case (.block4, false, true): return Cost(perUnit: 37.6, perRow: 219)
         // 2:4 (index bytes, pair tables on the DSP path): refitted on 2026-11-21 to the measured
-        // 2:4 rows of SparseCostTests after the index-byte kernels (FC: both FC shapes exactly;
-        // conv: the 1x1 layer, per-row cost kept from the earlier fit).
-        case (.nm(2, 4), true, false): return Cost(perUnit: 6.03, perRow: 46.2)
+        // 2:4 rows of SparseCostTests after the index-byte kernels (FC: both FC shapes exactly,
+        // again once firmware linked only the kernels it uses; conv: the 1x1 layer, per-row cost
+        // kept from the earlier fit).
+        case (.nm(2, 4), true, false): return Cost(perUnit: 5.80, perRow: 46.7)
         case (.nm(2, 4), true, true): return Cost(perUnit: 3.01, perRow: 47)
-        case (.nm(2, 4), false, false): return Cost(perUnit: 55.4, perRow: 292)
+        case (.nm(2, 4), false, false): return Cost(perUnit: 49.9, perRow: 287)
         case (.nm(2, 4), false, true): return Cost(perUnit: 25.4, perRow: 195)
         case (.nm, true, false): return Cost(perUnit: 9.7, perRow: 90)
         case (.nm, true, true): return Cost(perUnit: 5.2, perRow: 47)
