@@ -202,9 +202,16 @@ func fetchWord(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: Unsafe
 /// without a lookup; a miss costs the memory's wait states.
 @inline(__always)
 func cachedFetchStall(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
-    guard let cache = s.pointee.cache else { return 0 }
     let line = word >> s.pointee.cacheLineWordShift
     if line == s.pointee.lastCacheLine { return 0 }
+    return cacheLineFetch(s, word: word, line: line, window: window)
+}
+
+/// A fetch that starts another cache line: the lookup, out of line so that the common case
+/// (the same line) stays small enough to inline into the per-instruction hook.
+@inline(never)
+func cacheLineFetch(_ s: UnsafeMutablePointer<HotState>, word: UInt32, line: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
+    guard let cache = s.pointee.cache else { return 0 }
     s.pointee.lastCacheLine = line
     if cache.pointee.access(word << s.pointee.fetchShift) { return 0 }
     window.pointee.fetchMisses &+= 1
