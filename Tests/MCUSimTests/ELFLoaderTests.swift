@@ -177,6 +177,12 @@ struct ELFLoaderTests {
         #expect(error?.description.hasPrefix(path + ": ") == true)
     }
 
+    @Test func deviceIsAnIOError() throws {
+        // Foundation reads nothing from a character device: say what it is, not "cannot be read".
+        let error = #expect(throws: SimulatorError.self) { try ELFLoader.load(path: "/dev/null") }
+        #expect(error == .io(path: "/dev/null", reason: "is not a regular file (a device or a pipe), not an ELF file"))
+    }
+
     @Test func directoryIsAnIOError() throws {
         let dir = try makeScratch()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -348,6 +348,14 @@ func badQuantizationIsAnInvalidModel(quantization: FBTable, message: String) thr
             "\(String(describing: e))")
 }
 
+@Test func devicesAndDirectoriesAreNamedForWhatTheyAre() throws {
+    // Foundation reports /dev/zero as a permission problem; the message says what the path is.
+    let device = generatorError { try TFLiteImporter.load(path: "/dev/zero") }
+    #expect(device?.description == "/dev/zero: malformed model: is not a regular file (a device or a pipe)")
+    let dir = FileManager.default.temporaryDirectory.path
+    #expect(generatorError { try TFLiteImporter.load(path: dir) }?.description.contains("is a directory, not a model file") == true)
+}
+
 @Test func softmaxScaleTooSmallForTheKernelIsAnInvalidModel() throws {
     // beta x input scale x 2^26 below 1/2 gives TFLite's Prepare a negative shift (it rejects it too).
     #expect(!KernelReference.SoftmaxParams.isRepresentable(beta: 1, inputScale: 1e-9))

@@ -19,6 +19,11 @@ public enum TFLiteImporter {
     public static let fileIdentifier = "TFL3"
 
     public static func load(path: String) throws -> Model {
+        // Foundation reports a device or pipe as a permission problem: name it for what it is.
+        if let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType, type != .typeRegular {
+            throw GeneratorError.malformedModel(file: path, problem: type == .typeDirectory ? "is a directory, not a model file"
+                                                                                            : "is not a regular file (a device or a pipe)")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -8,7 +8,10 @@ public enum ELFLoader {
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-                throw SimulatorError.io(path: path, reason: isDir.boolValue ? "is a directory, not an ELF file" : "cannot be read")
+                if isDir.boolValue { throw SimulatorError.io(path: path, reason: "is a directory, not an ELF file") }
+                let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+                throw SimulatorError.io(path: path, reason: type == .typeRegular ? "cannot be read (check its permissions)"
+                                                                               : "is not a regular file (a device or a pipe), not an ELF file")
             }
             throw SimulatorError.io(path: path, reason: "no such file")
         }
