@@ -354,6 +354,11 @@ func badQuantizationIsAnInvalidModel(quantization: FBTable, message: String) thr
     #expect(device?.description == "/dev/zero: malformed model: is not a regular file (a device or a pipe)")
     let dir = FileManager.default.temporaryDirectory.path
     #expect(generatorError { try TFLiteImporter.load(path: dir) }?.description.contains("is a directory, not a model file") == true)
+    // A symbolic link to a model is the model (the check follows links).
+    let link = FileManager.default.temporaryDirectory.appendingPathComponent("link-\(UUID().uuidString).tflite").path
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fixturePath("ad01_int8"))
+    defer { try? FileManager.default.removeItem(atPath: link) }
+    #expect(try TFLiteImporter.load(path: link).operators == load("ad01_int8").operators)
 }
 
 @Test func softmaxScaleTooSmallForTheKernelIsAnInvalidModel() throws {

@@ -17,10 +17,7 @@ enum LayerEmitter {
             guard case let .softmax(beta) = op.options else { break }
             let inT = try tensor(op.inputs[0])
             let rowSize = inT.shape.last ?? 1
-            guard KernelReference.SoftmaxParams.isRepresentable(beta: Double(beta), inputScale: ModelRunner.scale(inT)) else {
-                throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): softmax beta \(beta) x input scale \(ModelRunner.scale(inT)) is outside what the int8 kernel represents")
-            }
-            let p = KernelReference.SoftmaxParams.make(beta: Double(beta), inputScale: ModelRunner.scale(inT))
+            let p = try KernelReference.SoftmaxParams.checked(beta: Double(beta), inputScale: ModelRunner.scale(inT), layer: layer, file: file)
             // exp of every int8 difference, from the reference's own arithmetic (1 KiB of flash).
             constants += "static const int32_t \(prefix)_exp[256] = { /* exp of -d, Q0.31; softmax beta x scale as multiplier \(p.inputMultiplier), shift \(p.inputLeftShift) */\n"
                 + CArray.rows(KernelReference.expTable(params: p).map { String($0) }) + "};\n"

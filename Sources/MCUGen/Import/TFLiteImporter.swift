@@ -1,4 +1,5 @@
 import Foundation
+import MCUSim
 
 /// Reads a TFLite flatbuffer (.tflite) into the Model IR, from the public schema
 /// (tensorflow/compiler/mlir/lite/schema/schema.fbs) without a flatbuffers library.
@@ -20,9 +21,10 @@ public enum TFLiteImporter {
 
     public static func load(path: String) throws -> Model {
         // Foundation reports a device or pipe as a permission problem: name it for what it is.
-        if let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType, type != .typeRegular {
-            throw GeneratorError.malformedModel(file: path, problem: type == .typeDirectory ? "is a directory, not a model file"
-                                                                                            : "is not a regular file (a device or a pipe)")
+        switch FileKind.of(path) {
+        case .directory: throw GeneratorError.malformedModel(file: path, problem: "is a directory, not a model file")
+        case .special: throw GeneratorError.malformedModel(file: path, problem: "is not a regular file (a device or a pipe)")
+        case .regular, .missing: break
         }
         let data: Data
         do {
@@ -264,15 +266,6 @@ public enum TFLiteImporter {
             if let d = data, d.count != elementCount * type.byteSize {
                 throw invalid("tensor \(index) '\(name)' of shape \(shape) \(type) needs \(elementCount * type.byteSize) bytes but its buffer has \(d.count)")
             }
-            // Float weights are quantized from their range: NaN or infinity would break it silently.
-            if type == .float32, let d = data {
-                for i in stride(from: 0, to: d.count - 3, by: 4) {
-                    let bits = UInt32(d[i]) | UInt32(d[i + 1]) << 8 | UInt32(d[i + 2]) << 16 | UInt32(d[i + 3]) << 24
-                    if !Float(bitPattern: bits).isFinite {
-                        throw invalid("tensor \(index) '\(name)' holds NaN or infinite values")
-                    }
-                }
-            }
             var quantization: Quantization? = nil
             if let q = try fb.table(t, 4), let scales = try fb.f32Array(q, 2), !scales.isEmpty {
                 var zeroPoints = try fb.i64Array(q, 3) ?? []
@@ -295,7 +288,12 @@ public enum TFLiteImporter {
                 }
                 quantization = Quantization(scales: scales, zeroPoints: zeroPoints, dimension: dimension)
             }
-            return Tensor(name: name, shape: shape, type: type, data: data, quantization: quantization)
+            let tensor = Tensor(name: name, shape: shape, type: type, data: data, quantization: quantization)
+            // Float weights are quantized from their range: NaN or infinity would break it silently.
+            if type == .float32, let values = FloatReference.floats(tensor), !values.allSatisfy(\.isFinite) {
+                throw invalid("tensor \(index) '\(name)' holds NaN or infinite values")
+            }
+            return tensor
         }
 
         /// Reads the builtin options of `kind`; absent options take the schema defaults.

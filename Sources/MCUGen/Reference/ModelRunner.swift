@@ -54,10 +54,7 @@ public enum ModelRunner {
                 guard case let .softmax(beta) = op.options else { throw unsupported(op, layer, file) }
                 let inT = try tensor(op.inputs[0])
                 let rowSize = inT.shape.last ?? 1
-                guard KernelReference.SoftmaxParams.isRepresentable(beta: Double(beta), inputScale: scale(inT)) else {
-                    throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): softmax beta \(beta) x input scale \(scale(inT)) is outside what the int8 kernel represents")
-                }
-                let params = KernelReference.SoftmaxParams.make(beta: Double(beta), inputScale: scale(inT))
+                let params = try KernelReference.SoftmaxParams.checked(beta: Double(beta), inputScale: scale(inT), layer: layer, file: file)
                 values[outIndex] = KernelReference.softmax(input: try value(op.inputs[0]), rows: max(1, inT.elementCount / rowSize),
                                                            rowSize: rowSize, params: params)
             default:

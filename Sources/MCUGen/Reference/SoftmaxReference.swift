@@ -16,6 +16,14 @@ extension KernelReference {
             return rescale.isFinite && rescale >= 0.5
         }
 
+        /// `make` for a model's layer: an invalid-model error when the scale is out of range.
+        static func checked(beta: Double, inputScale: Double, layer: Int, file: String) throws -> SoftmaxParams {
+            guard isRepresentable(beta: beta, inputScale: inputScale) else {
+                throw GeneratorError.invalidModel(file: file, problem: "layer \(layer): softmax beta \(beta) x input scale \(inputScale) is outside what the int8 kernel represents")
+            }
+            return make(beta: beta, inputScale: inputScale)
+        }
+
         /// kScaledDiffIntegerBits = 5: differences are scaled into Q5.26.
         public static func make(beta: Double, inputScale: Double) -> SoftmaxParams {
             let scaledDiffIntegerBits = 5

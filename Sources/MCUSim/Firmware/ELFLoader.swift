@@ -6,14 +6,12 @@ import Foundation
 public enum ELFLoader {
     public static func load(path: String) throws -> FirmwareImage {
         guard let data = FileManager.default.contents(atPath: path) else {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-                if isDir.boolValue { throw SimulatorError.io(path: path, reason: "is a directory, not an ELF file") }
-                let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
-                throw SimulatorError.io(path: path, reason: type == .typeRegular ? "cannot be read (check its permissions)"
-                                                                               : "is not a regular file (a device or a pipe), not an ELF file")
+            switch FileKind.of(path) {
+            case .missing: throw SimulatorError.io(path: path, reason: "no such file")
+            case .directory: throw SimulatorError.io(path: path, reason: "is a directory, not an ELF file")
+            case .special: throw SimulatorError.io(path: path, reason: "is not a regular file (a device or a pipe), not an ELF file")
+            case .regular: throw SimulatorError.io(path: path, reason: "cannot be read (check its permissions)")
             }
-            throw SimulatorError.io(path: path, reason: "no such file")
         }
         return try parse(bytes: [UInt8](data), path: path)
     }
