@@ -14,9 +14,12 @@ struct BenchCommand: ParsableCommand {
         (its 360 test images) and CNN (90 of them), and the MLPerf Tiny KWS DS-CNN (when \
         ../shared/fixtures is there) \
         with arm-none-eabi-gcc, runs \
-        each with no hooks (bare Unicorn), with the cycle model only, with full accounting, \
-        with full accounting plus a Chrome trace, and with full accounting charged per \
-        translation block (--block-charging), and prints simulated MIPS: instructions of the \
+        each with no hooks (bare Unicorn); with empty hooks, a per-instruction (empty-hooks) or \
+        per-block (empty-blocks) hook and a data-access hook that do nothing, which is \
+        Unicorn's own cost of hooking and so the ceiling of any hook-based accounting; with the \
+        cycle model only; with full accounting; with full accounting plus a Chrome trace; and \
+        with full accounting charged per translation block (--block-charging), and prints \
+        simulated MIPS: instructions of the \
         full run divided by host wall-clock seconds of each run. Each configuration's firmware \
         output must be identical; a mismatch fails the command. To profile one workload: \
         mcusim bench --workload kws-ds-cnn --keep DIR, then perf record mcusim run DIR/kws-ds-cnn.elf.
@@ -64,8 +67,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     enum Configuration: String, CaseIterable {
-        case bare = "no-hooks", cycles = "cycles-only", full = "full", trace = "full+trace"
-        case blocks = "full-blocks"
+        case bare = "no-hooks", emptyHooks = "empty-hooks", emptyBlocks = "empty-blocks"
+        case cycles = "cycles-only", full = "full", trace = "full+trace", blocks = "full-blocks"
     }
 
     func run() throws {
@@ -135,14 +138,15 @@ struct BenchCommand: ParsableCommand {
             var seconds: [Configuration: Double] = [:]
             var outputs: [Configuration: [UInt8]] = [:]
             var instructions: UInt64 = 0
-            for config in [Configuration.full, .cycles, .bare, .trace, .blocks] {
+            for config in [Configuration.full, .cycles, .bare, .emptyHooks, .emptyBlocks, .trace, .blocks] {
                 var best = Double.infinity
                 for _ in 0..<repeats {
                     var options = RunOptions()
                     options.costTable = costs
                     options.instrumented = config != .bare
                     options.profiling = config == .full || config == .trace || config == .blocks
-                    options.blockCharging = config == .blocks
+                    options.blockCharging = config == .blocks || config == .emptyBlocks
+                    options.emptyHooks = config == .emptyHooks || config == .emptyBlocks
                     let machine = try Machine(board: board, image: image, options: options)
                     let started = DispatchTime.now()
                     let result = machine.run()

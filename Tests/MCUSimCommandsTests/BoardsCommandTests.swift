@@ -189,7 +189,7 @@ import Testing
 
 /// `mcusim bench` measures every workload under each accounting level with identical output.
 @Suite struct BenchCommandTests {
-    @Test("bench at a small scale reports five configurations per workload with identical firmware output")
+    @Test("bench at a small scale reports seven configurations per workload with identical firmware output")
     func smallBench() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -202,7 +202,7 @@ import Testing
         #expect(workloads.compactMap { $0["workload"] as? String } == ["int8-matvec", "memcpy", "float-fir", "branchy", "digits-mlp", "digits-cnn", "kws-ds-cnn"])
         for w in workloads {
             let runs = try #require(w["runs"] as? [[String: Any]])
-            #expect(runs.compactMap { $0["configuration"] as? String } == ["no-hooks", "cycles-only", "full", "full+trace", "full-blocks"])
+            #expect(runs.compactMap { $0["configuration"] as? String } == ["no-hooks", "empty-hooks", "empty-blocks", "cycles-only", "full", "full+trace", "full-blocks"])
             // Every workload prints its checksum line (the command itself fails on a mismatch).
             #expect((w["output"] as? String)?.contains("checksum") == true)
         }

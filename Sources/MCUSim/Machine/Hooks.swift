@@ -248,6 +248,14 @@ let mmioWriteHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UInt64, Unsaf
     device.write(offset: UInt32(truncatingIfNeeded: offset), size: Int(size), value: UInt32(truncatingIfNeeded: value))
 }
 
+/// The benchmark's floor (`RunOptions.emptyHooks`): hooks that only count, so a run measures
+/// what Unicorn spends calling them and nothing of mcusim's accounting.
+let emptyCodeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawPointer?) -> Void = { _, _, _, user in
+    user.unsafelyUnwrapped.assumingMemoryBound(to: HotState.self).pointee.instructions &+= 1
+}
+
+let emptyMemoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int64, UnsafeMutableRawPointer?) -> Void = { _, _, _, _, _, _ in }
+
 /// The hook used with the cycle model off (`--timing off`): counts instructions and keeps
 /// the stop conditions, reading instruction bytes directly instead of decoding them.
 let countingCodeHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawPointer?) -> Void = { uc, address64, size, user in

@@ -339,7 +339,16 @@ public final class Machine {
         // The per-instruction and per-access hooks; a bare run (benchmark baseline) has neither.
         // With block charging the block hook replaces the per-instruction hook, which comes
         // back only for stretches the summaries cannot charge exactly (BlockHooks.swift).
-        if options.instrumented {
+        if options.instrumented && options.emptyHooks {
+            var access: uc_hook = 0
+            let entry = options.blockCharging ? mcusim_hook_block(uc, &handle, emptyCodeHook, UnsafeMutableRawPointer(hot), 1, 0)
+                : mcusim_hook_code(uc, &handle, emptyCodeHook, UnsafeMutableRawPointer(hot), 1, 0)
+            let accessTypes = Int32(UC_HOOK_MEM_READ.rawValue | UC_HOOK_MEM_WRITE.rawValue)
+            guard entry == UC_ERR_OK, mcusim_hook_mem(uc, &access, accessTypes, emptyMemoryHook, nil, 1, 0) == UC_ERR_OK else {
+                throw SimulatorError.engine("cannot install the empty hooks")
+            }
+            hooks += [handle, access]
+        } else if options.instrumented {
             if options.cycleModel && options.blockCharging && !timing.dualIssue {
                 try allocateSummaryTables()
                 guard mcusim_hook_block(uc, &handle, blockHook, UnsafeMutableRawPointer(hot), 1, 0) == UC_ERR_OK else {

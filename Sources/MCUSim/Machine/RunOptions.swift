@@ -38,6 +38,12 @@ public struct RunOptions: Sendable {
     /// with a hook on every instruction (docs/performance.md). Off by default: it is not yet
     /// exact when an MMIO write pends an exception in the middle of a block.
     public var blockCharging: Bool = false
+    /// Benchmark floor: instead of the accounting hooks, a per-instruction hook (a per-block
+    /// one with `blockCharging`) and a data-access hook that do nothing but count. The run
+    /// then pays only Unicorn's cost of calling hooks, including the slow path every load and
+    /// store takes once a memory hook exists: the ceiling of any hook-based accounting.
+    /// Cycles are not modelled; instructions are counted (blocks: not counted).
+    public var emptyHooks: Bool = false
 
     public static let defaultMaxInstructions: UInt64 = 10_000_000_000
 
