@@ -177,8 +177,15 @@ func attributeAccess(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePoin
     if Int(address & 0xFFF) + Int(size) > 0x1000 { s.pointee.splitParts = 2 }
     s.pointee.lastAccessAddress = address
     s.pointee.lastAccessIndex = index
-    if inOrder { chargeThrough(s, b, index) }
+    if inOrder { chargeThroughAccess(s, b, index) }
     s.pointee.currentSlot = b.pointee.steps[index].slot
+}
+
+/// `chargeThrough` for an access that needs the order, kept out of line so that the common
+/// case (plain memory) of `attributeAccess` inlines into the memory hook.
+@inline(never)
+func chargeThroughAccess(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePointer<BlockSummary>, _ index: Int) {
+    chargeThrough(s, b, index)
 }
 
 /// The instruction of the running block at `pc`, for exceptions the CPU raises: it and the

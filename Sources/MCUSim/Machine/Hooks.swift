@@ -148,10 +148,15 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
         default: region.pointee.readsByWidth.3 &+= 1
         }
         if s.pointee.cycleModel, region.pointee.cachedReads, let cache = s.pointee.cache {
-            if cache.pointee.access(address) {
+            // A repeat of the last data line with the cache unchanged since is a hit that
+            // changes nothing (InstructionCache.epoch); weights streamed from flash mostly are.
+            let line = address >> cache.pointee.lineShift
+            if line == s.pointee.lastDataLine && cache.pointee.epoch == s.pointee.lastDataLineEpoch || cache.pointee.access(address) {
                 wait = 0
                 region.pointee.readCacheHits &+= 1
             }
+            s.pointee.lastDataLine = line
+            s.pointee.lastDataLineEpoch = cache.pointee.epoch
         }
     }
     if s.pointee.profiling, let slot = s.pointee.currentSlot {

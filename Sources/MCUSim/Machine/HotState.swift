@@ -125,6 +125,15 @@ struct HotState {
     var lastFetchGranule: UInt32 = .max
     var cache: UnsafeMutablePointer<InstructionCache>? = nil
     var lastCacheLine: UInt32 = .max
+    /// The cache epoch at which `lastCacheLine` was looked up, and the line fetched before it
+    /// with its epoch: a loop that alternates between two lines skips both lookups while
+    /// nothing else changed the cache (InstructionCache.epoch).
+    var lastCacheLineEpoch: UInt64 = 0
+    var otherCacheLine: UInt32 = .max
+    var otherCacheLineEpoch: UInt64 = 0
+    /// The line of the last data read through the cache, and the epoch after it.
+    var lastDataLine: UInt32 = .max
+    var lastDataLineEpoch: UInt64 = 0
     /// log2(cache line bytes / fetch word bytes).
     var cacheLineWordShift: UInt32 = 0
 

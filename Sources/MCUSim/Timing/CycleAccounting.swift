@@ -212,7 +212,16 @@ func cachedFetchStall(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window:
 @inline(never)
 func cacheLineFetch(_ s: UnsafeMutablePointer<HotState>, word: UInt32, line: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
     guard let cache = s.pointee.cache else { return 0 }
+    let left = s.pointee.lastCacheLine, leftEpoch = s.pointee.lastCacheLineEpoch
     s.pointee.lastCacheLine = line
+    defer {
+        s.pointee.otherCacheLine = left
+        s.pointee.otherCacheLineEpoch = leftEpoch
+        s.pointee.lastCacheLineEpoch = cache.pointee.epoch
+    }
+    // The other line of a two-line loop, with the cache unchanged since: still the most
+    // recently used of its set, so the lookup would hit and change nothing.
+    if line == s.pointee.otherCacheLine && cache.pointee.epoch == s.pointee.otherCacheLineEpoch { return 0 }
     if cache.pointee.access(word << s.pointee.fetchShift) { return 0 }
     window.pointee.fetchMisses &+= 1
     return fetchWaitStall(s, window: window)

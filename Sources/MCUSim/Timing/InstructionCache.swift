@@ -9,6 +9,10 @@ struct InstructionCache {
     let tags: UnsafeMutablePointer<UInt32>
     /// ages[set * ways + way]: 0 is most recently used.
     let ages: UnsafeMutablePointer<UInt8>
+    /// Bumped by every lookup that changes a tag or an age. A line looked up at epoch e is the
+    /// most recently used of its set for as long as the epoch stays e, so a repeat lookup
+    /// would hit and change nothing: the hooks skip it (`cachedFetchStall`, data reads).
+    var epoch: UInt64 = 1
 
     init(spec: InstructionCacheSpec) {
         lineShift = UInt32(spec.lineBytes.trailingZeroBitCount)
@@ -36,7 +40,10 @@ struct InstructionCache {
         while way < ways {
             if tags[base &+ way] == tag {
                 // A hit on the most recently used way changes no ages (loops hit it most).
-                if ages[base &+ way] != 0 { touch(base: base, way: way) }
+                if ages[base &+ way] != 0 {
+                    touch(base: base, way: way)
+                    epoch &+= 1
+                }
                 return true
             }
             way &+= 1
@@ -53,6 +60,7 @@ struct InstructionCache {
         }
         tags[base &+ victim] = tag
         touch(base: base, way: victim)
+        epoch &+= 1
         return false
     }
 
