@@ -48,8 +48,8 @@ enum TextReport {
         for f in r.functions.prefix(top) {
             rows.append([f.name, grouped(f.calls), grouped(f.instructions), grouped(f.selfCycles),
                          String(format: "%.1f", Double(f.selfCycles) * 100 / Double(total)), grouped(f.cycles),
-                         r.energy == nil ? "-" : String(format: "%.1f", f.selfEnergyPJ),
-                         r.energy == nil ? "-" : String(format: "%.1f", f.energyPJ)])
+                         r.energy == nil ? "-" : picojoules(f.selfEnergyPJ),
+                         r.energy == nil ? "-" : picojoules(f.energyPJ)])
         }
         return "── top \(min(top, r.functions.count)) functions by self cycles ──\n" + table(rows)
     }
@@ -80,17 +80,17 @@ enum TextReport {
     static func memory(_ r: RunResult) -> String {
         var rows = [["region", "kind", "reads", "writes", "fetches", "stall cycles", "energy pJ"]]
         for reg in r.memory.regions where reg.traffic.reads + reg.traffic.writes + reg.traffic.fetches > 0 {
-            let pj = r.energy?.memoryPJ.first { $0.kind == reg.region.kind }.map { String(format: "%.1f", $0.pj) } ?? "-"
+            let pj = r.energy?.regionPJ.first { $0.name == reg.region.name }.map { picojoules($0.pj) } ?? "-"
             rows.append([reg.region.name, reg.region.kind.rawValue, grouped(reg.traffic.reads), grouped(reg.traffic.writes),
                          grouped(reg.traffic.fetches), grouped(reg.traffic.stallCycles), pj])
         }
         var out = table(rows)
         out += "peak SRAM \(grouped(r.memory.peakSRAMBytes)) B (static \(grouped(r.memory.sramStaticBytes)), heap \(grouped(r.memory.heapPeakBytes)), stack \(grouped(r.memory.stackPeakBytes)))\n"
         if let e = r.energy {
-            out += "\nenergy (\(e.model)): \(String(format: "%.1f", e.totalPJ)) pJ per-operation\n"
+            out += "\nenergy (\(e.model)): \(picojoules(e.totalPJ)) pJ per-operation\n"
             var erows = [["category", "pJ", "share"]]
             for c in e.byCategory.sorted(by: { $0.pj > $1.pj }) where c.pj > 0 {
-                erows.append([c.name, String(format: "%.1f", c.pj), String(format: "%.1f%%", c.pj * 100 / max(e.totalPJ, 1e-12))])
+                erows.append([c.name, picojoules(c.pj), String(format: "%.1f%%", c.pj * 100 / max(e.totalPJ, 1e-12))])
             }
             out += table(erows)
         }
@@ -113,6 +113,13 @@ enum TextReport {
         if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
         if bytes >= 1 << 10, bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
         return "\(grouped(bytes)) B"
+    }
+
+    /// An energy in pJ with one decimal and the integer part grouped like the counts (106,406.6).
+    static func picojoules(_ pj: Double) -> String {
+        guard pj.isFinite, abs(pj) < 1e18 else { return String(format: "%.1f", pj) }
+        let tenths = UInt64((abs(pj) * 10).rounded())
+        return (pj < 0 && tenths > 0 ? "-" : "") + grouped(tenths / 10) + "." + String(tenths % 10)
     }
 
     static func grouped(_ n: UInt64) -> String {

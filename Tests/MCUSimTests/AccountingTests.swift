@@ -116,6 +116,12 @@ private func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValu
         // DRAM energy: 2K accesses of up to 32 bits at 640 pJ.
         #expect(memoryPJ(energy, .dram) == Double(2 * k) * dramPJ)
         #expect(category(energy, "memory_dram") == Double(2 * k) * dramPJ)
+        // Per region: the one DRAM region carries it all, and each kind's regions add up to it.
+        #expect(energy.regionPJ.first { $0.name == "sdram" }?.pj == Double(2 * k) * dramPJ)
+        for (kind, pj) in energy.memoryPJ {
+            let names = Set(r.memory.regions.filter { $0.region.kind == kind }.map(\.region.name))
+            #expect(close(energy.regionPJ.filter { names.contains($0.name) }.reduce(0) { $0 + $1.pj }, pj), "\(kind)")
+        }
 
         // Per function: the loops are leaves without pushes, so exactly their 2K accesses.
         let dramLoop = try #require(function(r, "dram_loop"))
@@ -312,6 +318,12 @@ private func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValu
         #expect(close(try #require(number(byCategory["memory_sram"])), Double(sramUnits) * sramPJ, relative: 1e-6))
         #expect(close(try #require(number(byCategory["memory_dram"])), Double(2 * k) * dramPJ, relative: 1e-6))
         #expect(category(energy, "memory_dram") == Double(2 * k) * dramPJ)
+        // Per region: the one DRAM region carries it all, and each kind's regions add up to it.
+        #expect(energy.regionPJ.first { $0.name == "sdram" }?.pj == Double(2 * k) * dramPJ)
+        for (kind, pj) in energy.memoryPJ {
+            let names = Set(r.memory.regions.filter { $0.region.kind == kind }.map(\.region.name))
+            #expect(close(energy.regionPJ.filter { names.contains($0.name) }.reduce(0) { $0 + $1.pj }, pj), "\(kind)")
+        }
 
         // Energy flame graph: <title>name (weight pJ, share%)</title>.
         let svg = FlameGraph.render(r.stacks, weight: .energy, title: "acct")

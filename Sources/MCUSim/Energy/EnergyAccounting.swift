@@ -9,6 +9,9 @@ public struct EnergyReport: Sendable, Equatable {
     public var byCategory: [(name: String, pj: Double)]
     /// Data-access energy per memory kind.
     public var memoryPJ: [(kind: MemoryKind, pj: Double)]
+    /// Data-access energy per board region, in the memory report's region order (regions of
+    /// one kind add up to that kind's `memoryPJ`).
+    public var regionPJ: [(name: String, pj: Double)] = []
     public var fetchPJ: Double
 
     public static func == (a: EnergyReport, b: EnergyReport) -> Bool {
@@ -60,10 +63,7 @@ enum EnergyAccounting {
         total += registers
         var memoryByKind: [(kind: MemoryKind, pj: Double)] = []
         for (kind, traffic) in memory.byKind {
-            // An access of up to 32 bits costs one unit; a 64-bit access two.
-            let units = traffic.readsByWidth[0] + traffic.readsByWidth[1] + traffic.readsByWidth[2] + 2 * traffic.readsByWidth[3]
-                + traffic.writesByWidth[0] + traffic.writesByWidth[1] + traffic.writesByWidth[2] + 2 * traffic.writesByWidth[3]
-            let pj = Double(units) * (table.memory[kind] ?? 0)
+            let pj = Double(accessUnits(traffic)) * (table.memory[kind] ?? 0)
             memoryByKind.append((kind, pj))
             categories.append(("memory_\(kind.rawValue)", pj))
             total += pj
@@ -93,6 +93,18 @@ enum EnergyAccounting {
         }
         categories.append(("instruction_fetch", fetch))
         total += fetch
-        return EnergyReport(model: table.name, totalPJ: total, byCategory: categories, memoryPJ: memoryByKind, fetchPJ: fetch)
+        var report = EnergyReport(model: table.name, totalPJ: total, byCategory: categories, memoryPJ: memoryByKind, fetchPJ: fetch)
+        report.regionPJ = memory.regions.map { r in
+            // MMIO windows count one bus access per access, as memory_mmio does.
+            let units = r.region.kind == .mmio ? r.traffic.reads &+ r.traffic.writes : accessUnits(r.traffic)
+            return (r.region.name, Double(units) * (table.memory[r.region.kind] ?? 0))
+        }
+        return report
+    }
+
+    /// Charged data-access units: an access of up to 32 bits is one, a 64-bit access two.
+    static func accessUnits(_ t: MemoryReport.Traffic) -> UInt64 {
+        t.readsByWidth[0] &+ t.readsByWidth[1] &+ t.readsByWidth[2] &+ 2 &* t.readsByWidth[3]
+            &+ t.writesByWidth[0] &+ t.writesByWidth[1] &+ t.writesByWidth[2] &+ 2 &* t.writesByWidth[3]
     }
 }

@@ -177,7 +177,7 @@ func attributeAccess(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePoin
     if Int(address & 0xFFF) + Int(size) > 0x1000 { s.pointee.splitParts = 2 }
     s.pointee.lastAccessAddress = address
     s.pointee.lastAccessIndex = index
-    if inOrder { chargeThroughAccess(s, b, index) }
+    if inOrder && s.pointee.blockCharged <= index { chargeThroughAccess(s, b, index) }
     s.pointee.currentSlot = b.pointee.steps[index].slot
 }
 

@@ -80,6 +80,7 @@ public enum RunReport {
             pairs.append(("total_pj", .double(pj(e.totalPJ))))
             pairs.append(("by_category", .object(e.byCategory.map { ($0.name, .double(pj($0.pj))) })))
             pairs.append(("memory_pj", .object(e.memoryPJ.map { ($0.kind.rawValue, .double(pj($0.pj))) })))
+            pairs.append(("memory_pj_by_region", .object(e.regionPJ.map { ($0.name, .double(pj($0.pj))) })))
         } else {
             pairs.append(("model", .null))
         }
