@@ -74,7 +74,7 @@ struct CheckCommand: ParsableCommand {
             let roi = outcome.result.regionsOfInterest.first { $0.name == "inference" }
             let cycles = roi?.cycles ?? 0
             rows.append(["seed \(seed)", verdict, TextReport.grouped(cycles), String(format: "%.3f ms", Double(cycles) / Double(board.clockHz) * 1000),
-                         roi?.energyPJ.map { String(format: "%.0f", $0) } ?? "-"])
+                         roi?.energyPJ.map { TextReport.wholePicojoules($0) } ?? "-"])
         }
         print(TextReport.table(rows), terminator: "")
         print()

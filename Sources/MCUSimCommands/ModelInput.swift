@@ -53,10 +53,11 @@ enum ModelInput {
     static func layerTable(_ layers: [LayerSummary]) -> String {
         var rows = [["layer", "operator", "encoding", "nonzeros", "weight B", "index B", "MACs", "executed", "cycles", "energy pJ"]]
         for l in layers {
-            rows.append([l.function, l.kind.rawValue, l.encoding, l.weights == 0 ? "-" : "\(l.nonzeros)/\(l.weights)",
-                         l.weights == 0 ? "-" : "\(l.weightBytes)", l.weights == 0 ? "-" : "\(l.indexBytes)",
-                         TextReport.grouped(UInt64(l.denseMACs)), TextReport.grouped(UInt64(l.executedMACs)),
-                         l.cycles.map { TextReport.grouped($0) } ?? "-", l.energyPJ.map { String(format: "%.0f", $0) } ?? "-"])
+            let count = { (n: Int) in TextReport.grouped(UInt64(max(n, 0))) }
+            rows.append([l.function, l.kind.rawValue, l.encoding, l.weights == 0 ? "-" : "\(count(l.nonzeros))/\(count(l.weights))",
+                         l.weights == 0 ? "-" : count(l.weightBytes), l.weights == 0 ? "-" : count(l.indexBytes),
+                         count(l.denseMACs), count(l.executedMACs),
+                         l.cycles.map { TextReport.grouped($0) } ?? "-", l.energyPJ.map { TextReport.wholePicojoules($0) } ?? "-"])
         }
         return TextReport.table(rows)
     }

@@ -122,6 +122,13 @@ enum TextReport {
         return (pj < 0 && tenths > 0 ? "-" : "") + grouped(tenths / 10) + "." + String(tenths % 10)
     }
 
+    /// An energy in whole pJ, grouped (7,063,529), for tables where a decimal is noise.
+    static func wholePicojoules(_ pj: Double) -> String {
+        guard pj.isFinite, abs(pj) < 1e18 else { return String(format: "%.0f", pj) }
+        let whole = UInt64(abs(pj).rounded())
+        return (pj < 0 && whole > 0 ? "-" : "") + grouped(whole)
+    }
+
     static func grouped(_ n: UInt64) -> String {
         let s = String(n)
         var out = ""

@@ -10,6 +10,11 @@ import Testing
         #expect(TextReport.picojoules(value) == expected)
     }
 
+    @Test("whole energies round and group", arguments: [(7_063_529.4, "7,063,529"), (1_942_436.5, "1,942,437"), (0.4, "0"), (-1_500.0, "-1,500")])
+    func wholePicojoules(value: Double, expected: String) {
+        #expect(TextReport.wholePicojoules(value) == expected)
+    }
+
     @Test("counts group thousands with commas")
     func grouped() {
         #expect(TextReport.grouped(0) == "0")
