@@ -45,7 +45,7 @@ struct CheckCommand: ParsableCommand {
         let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcusim-check-\(getpid())-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var options = RunOptions()
+        var options = RunOptions.generatedFirmware
         options.costTable = try? CostTable.defaultTable(library: BoardLibrary.locate())
         var rows = [["input", "bit-exact", "inference cycles", "time at clock", "energy pJ"]]
         var matched = 0

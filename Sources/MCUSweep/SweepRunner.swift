@@ -139,7 +139,7 @@ public final class SweepRunner: @unchecked Sendable {
         let (elf, generated) = try builder.build(model: compressed.model, modelPath: plan.model, board: board, directory: dir,
                                                  input: input, encodings: compressed.encodings)
         let image = try ELFLoader.load(path: elf)
-        var runOptions = RunOptions()
+        var runOptions = RunOptions.generatedFirmware
         runOptions.costTable = costTable
         let result = try Machine(board: board, image: image, options: runOptions).run()
         guard result.stop.reason == .exit, let roi = result.regionsOfInterest.first(where: { $0.name == "inference" }) else {

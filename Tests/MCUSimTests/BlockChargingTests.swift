@@ -76,3 +76,43 @@ extension BlockChargingTests {
         }
     }
 }
+
+extension BlockChargingTests {
+    struct GeneratedCase: CustomTestStringConvertible, Sendable {
+        let model: String
+        let prune: String?
+        let board: String
+        var testDescription: String { "\(model) \(prune ?? "dense") on \(board)" }
+    }
+
+    /// `check`, `sweep`, accuracy runs and encoding measurement charge per block
+    /// (`RunOptions.generatedFirmware`): the generated firmware pends no exception from a
+    /// store, so its reports must be the per-instruction ones exactly, sparse kernels included.
+    static let generatedCases: [GeneratedCase] = [
+        GeneratedCase(model: "digits_mlp.json", prune: nil, board: "max32660"),
+        GeneratedCase(model: "digits_cnn.json", prune: "magnitude", board: "max32660"),
+        GeneratedCase(model: "digits_cnn.json", prune: "nm:2:4", board: "max32660"),
+        GeneratedCase(model: "digits_cnn.json", prune: "magnitude", board: "samd21"),
+    ]
+
+    @Test("generated inference firmware: block charging gives the per-instruction report", arguments: generatedCases)
+    func generatedFirmware(c: GeneratedCase) throws {
+        #expect(RunOptions.generatedFirmware.blockCharging)
+        let board = try FixtureBuilder.board(c.board)
+        let path = FixtureBuilder.repositoryRoot + "/firmware/models/" + c.model
+        let spec = try c.prune.map { try PruningSpec.parse($0, sparsity: $0.hasPrefix("nm") ? nil : 0.9) }
+        let compressed = try ModelCompression.prepare(try ModelLoader.load(path: path), file: path,
+                                                      options: CompressionOptions(prune: spec), dsp: board.core.hasDSP)
+        let name = "blocks-gen-\(c.model.split(separator: ".")[0])-\(c.prune?.replacingOccurrences(of: ":", with: "") ?? "dense")-\(c.board)"
+        let (elf, _) = try FirmwareBuilder(toolchain: try Toolchain.locate())
+            .build(model: compressed.model, modelPath: path, board: board, directory: FixtureBuilder.buildRoot + "/" + name,
+                   encodings: compressed.encodings)
+        let stepped = try Self.report(elf, board: board, blocks: false)
+        let blocks = try Self.report(elf, board: board, blocks: true)
+        #expect(stepped.contains("\"inference\""))
+        let a = stepped.split(separator: "\n"), b = blocks.split(separator: "\n")
+        let firstDifference = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(a.count == b.count && firstDifference == nil,
+                "first difference at line \(firstDifference?.offset ?? -1): \(firstDifference.map { "\($0.element.0) vs \($0.element.1)" } ?? "")")
+    }
+}

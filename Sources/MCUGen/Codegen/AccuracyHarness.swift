@@ -84,7 +84,7 @@ public enum AccuracyHarness {
     }
 
     public static func run(_ compressed: CompressedModel, test: [(x: [Float], y: Int)], modelPath: String, board: Board,
-                           directory: String, builder: FirmwareBuilder, options: RunOptions = RunOptions(),
+                           directory: String, builder: FirmwareBuilder, options: RunOptions = .generatedFirmware,
                            placement: Placement = Placement()) throws -> Outcome {
         let model = compressed.model
         let samples = test.map { quantize($0.x, model: model) }

@@ -28,7 +28,7 @@ public enum EncodingMeasurement {
             }
             let (elf, generated) = try builder.build(model: compressed.model, modelPath: modelPath, board: board,
                                                      directory: "\(directory)/\(encoding)", placement: placement, encodings: encodings)
-            let result = try Machine(board: board, image: try ELFLoader.load(path: elf), options: RunOptions()).run()
+            let result = try Machine(board: board, image: try ELFLoader.load(path: elf), options: .generatedFirmware).run()
             guard result.stop.reason == .exit else {
                 throw GeneratorError.invalidModel(file: modelPath, problem: "measuring \(encoding): the firmware stopped: \(result.stop.message)")
             }
