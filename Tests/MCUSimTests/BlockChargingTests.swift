@@ -30,6 +30,7 @@ import Testing
         Case(name: "sys_rtos", file: "sys_rtos.c", board: "max32660"),
         Case(name: "sys_fault", file: "sys_fault.c", board: "max32660", flags: ["-DSCENARIO=1"]),  // a fault cuts a block
         Case(name: "stops", file: "stops.c", board: "max32660", flags: ["-DSCENARIO=6"]),  // instruction limit
+        Case(name: "it_blocks", file: "it_blocks.c", board: "max32660"),      // IT blocks summarised and stepped
     ]
 
     /// The JSON report without its host section and without `decoded_addresses`: block
@@ -114,5 +115,36 @@ extension BlockChargingTests {
         let firstDifference = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }
         #expect(a.count == b.count && firstDifference == nil,
                 "first difference at line \(firstDifference?.offset ?? -1): \(firstDifference.map { "\($0.element.0) vs \($0.element.1)" } ?? "")")
+    }
+}
+
+extension BlockChargingTests {
+    /// An IT block whose outcome cannot show (`cmp; it gt; movgt`: one cycle run or skipped, no
+    /// data access) is summarised; one holding a store (also one cycle, but a data access only
+    /// when it runs) is stepped. The printed sums are
+    /// recomputed here from the fixture's values.
+    @Test("an IT block that costs the same run or skipped is summarised, one with a store is stepped")
+    func itBlocks() throws {
+        let board = try FixtureBuilder.board("max32660")
+        let elf = try FixtureBuilder.build(name: "blocks-it_blocks", sources: [FixtureBuilder.fixture("MCUSimTests", "it_blocks.c")],
+                                           board: board)
+        var options = RunOptions()
+        options.blockCharging = true
+        let image = try ELFLoader.load(path: elf)
+        let machine = try Machine(board: board, image: image, options: options)
+        let result = machine.run()
+        #expect(result.stop.exitCode == 0, "\(result.stop.message)")
+        let values = (0..<64).map { Int32(($0 * 37) % 300) }
+        let clamp = 200 * values.reduce(Int32(0)) { $0 + min($1, 127) }
+        let sum = 200 * values.reduce(Int32(0), +)
+        let last = try #require(values.last { $0 > 127 })
+        #expect(result.stdoutText == "clamp \(clamp) cond \(sum) last \(last)\n")
+        func range(_ name: String) throws -> ClosedRange<UInt32> {
+            let f = try #require(image.symbols.functions.first { $0.name == name })
+            return f.address...(f.address + f.size - 1)
+        }
+        let clampRange = try range("clamp_loop"), condRange = try range("cond_store")
+        #expect(!machine.steppedBlockRanges.contains { $0.overlaps(clampRange) }, "\(machine.steppedBlockRanges)")
+        #expect(machine.steppedBlockRanges.contains { $0.overlaps(condRange) }, "\(machine.steppedBlockRanges)")
     }
 }

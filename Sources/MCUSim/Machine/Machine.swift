@@ -400,6 +400,9 @@ public final class Machine {
 
     /// Ranges already covered by a per-block stepping hook (sorted, inclusive).
     private var steppedRanges: [(UInt32, UInt32)] = []
+    /// Address ranges (inclusive) that block charging steps with a per-instruction hook:
+    /// blocks a summary cannot charge exactly. For tests and diagnostics.
+    public var steppedBlockRanges: [ClosedRange<UInt32>] { steppedRanges.map { $0.0...$0.1 } }
     private let maxSteppedRanges = 64
 
     /// Puts a per-instruction hook over the parts of the block no stepping hook covers yet

@@ -102,13 +102,20 @@ func buildBlockSummary(_ s: UnsafeMutablePointer<HotState>, window: UnsafeMutabl
         address &+= UInt32(slot.pointee.size)
     }
     // Whatever depends on values or stops the run is left to the per-instruction hook:
-    // IT blocks (skipped instructions), division, idle loops, sleep, interrupt unmasking.
+    // IT blocks whose outcome shows (skipped instructions), division, idle loops, sleep,
+    // interrupt unmasking.
     let stepped = DecodeFlags.branchToSelf.rawValue | DecodeFlags.sleep.rawValue | DecodeFlags.maskChange.rawValue
-        | DecodeFlags.dynamic.rawValue | DecodeFlags.inITBlock.rawValue | DecodeFlags.readsControl.rawValue
+        | DecodeFlags.dynamic.rawValue | DecodeFlags.readsControl.rawValue
+    var chargedAlike = [Bool](repeating: false, count: slots.count)
+    for t in slots.indices where slots[t].pointee.cls == InstructionClass.ifThen.rawValue {
+        guard itBlockChargesAlike(s, slots: slots, addresses: addresses, it: t) else { continue }
+        for j in t...(t + Int(slots[t].pointee.regCount)) { chargedAlike[j] = true }
+    }
     var accesses: [Int32] = []
     for (i, slot) in slots.enumerated() {
         let flags = slot.pointee.flags.rawValue
-        if flags & stepped != 0 || slot.pointee.cls == InstructionClass.ifThen.rawValue { supported = false }
+        let inIT = flags & DecodeFlags.inITBlock.rawValue != 0 || slot.pointee.cls == InstructionClass.ifThen.rawValue
+        if flags & stepped != 0 || (inIT && !chargedAlike[i]) { supported = false }
         if flags & DecodeFlags.floatingPoint.rawValue != 0 { usesFP = true }
         guard let n = expectedCallbacks(slot) else { supported = false; continue }
         accesses.append(contentsOf: repeatElement(Int32(i), count: n))
@@ -174,6 +181,61 @@ func buildBlockSummary(_ s: UnsafeMutablePointer<HotState>, window: UnsafeMutabl
         Unmanaged<MachineContext>.fromOpaque(raw).takeUnretainedValue().summaries.append(summary)
     }
     return summary
+}
+
+/// An IT block (at `t`) whose outcome does not show in any figure: whichever of its
+/// conditional instructions run or are skipped, the per-instruction hook would charge the same
+/// cycles to each instruction (a skipped one costs `skippedCost`), fetch the same words in the
+/// same order, and see no data access. So the summary may charge it as if all of them ran.
+/// The clamps the kernels compile to (`cmp; it ge; movge`) are like this. Required too: the
+/// IT is not the block's first instruction (that one is charged by the per-instruction code,
+/// which would open the IT state), the instruction after the block is in this translation
+/// block, and all of them are in one function (a fetch word may be counted on the conditional
+/// instruction or on the one after it, so only their function's sum is the same).
+func itBlockChargesAlike(_ s: UnsafeMutablePointer<HotState>, slots: [UnsafeMutablePointer<DecodedInstruction>],
+                         addresses: [UInt32], it t: Int) -> Bool {
+    let k = Int(slots[t].pointee.regCount)
+    guard t >= 1, k >= 1, k <= 4, t + k + 1 < slots.count else { return false }
+    let function = slots[t].pointee.function
+    let excluded = DecodeFlags.load.rawValue | DecodeFlags.store.rawValue | DecodeFlags.writesPC.rawValue
+        | DecodeFlags.call.rawValue | DecodeFlags.floatingPoint.rawValue | DecodeFlags.dynamic.rawValue
+        | DecodeFlags.branchToSelf.rawValue | DecodeFlags.sleep.rawValue | DecodeFlags.maskChange.rawValue
+        | DecodeFlags.readsControl.rawValue
+    for j in t...(t + k + 1) where slots[j].pointee.function != function { return false }
+    for j in (t + 1)...(t + k) {
+        let c = slots[j]
+        guard c.pointee.flags.rawValue & DecodeFlags.inITBlock.rawValue != 0, c.pointee.flags.rawValue & excluded == 0,
+              c.pointee.cls != InstructionClass.branch.rawValue, c.pointee.cls != InstructionClass.tableBranch.rawValue,
+              c.pointee.takenExtra == 0, expectedCallbacks(c) == 0 else { return false }
+    }
+    let shift = s.pointee.fetchShift
+    func lastWord(_ j: Int) -> UInt32 { (addresses[j] &+ UInt32(slots[j].pointee.size) &- 1) >> shift }
+    /// Costs of the conditional instructions and the one after them, and the fetch words
+    /// counted, when the conditional instructions in `executed` (a bit each) run.
+    func outcome(_ executed: Int) -> (costs: [UInt32], words: [UInt32]) {
+        var costs: [UInt32] = [], words: [UInt32] = []
+        var previous = slots[t]
+        var previousWord = lastWord(t)
+        for j in (t + 1)...(t + k + 1) {
+            guard j == t + k + 1 || executed & (1 << (j - t - 1)) != 0 else {
+                costs.append(UInt32(slots[j].pointee.skippedCost))
+                continue
+            }
+            costs.append(pipelineCost(s, slots[j], cost: UInt32(slots[j].pointee.cost), after: previous))
+            let first = addresses[j] >> shift
+            if first != previousWord { words.append(first) }
+            if lastWord(j) != first { words.append(lastWord(j)) }
+            previousWord = lastWord(j)
+            previous = slots[j]
+        }
+        return (costs, words)
+    }
+    let all = outcome((1 << k) - 1)
+    for executed in 0..<((1 << k) - 1) {
+        let o = outcome(executed)
+        if o.costs != all.costs || o.words != all.words { return false }
+    }
+    return true
 }
 
 func releaseBlockSummary(_ summary: UnsafeMutablePointer<BlockSummary>) {
