@@ -67,10 +67,11 @@ enum TextReport {
         if b.core.isArmv6M { rows.append(["multiplier", b.multiplier.rawValue]) }
         rows.append(["source", b.sourcePath])
         var out = table(rows, header: false) + "\n"
-        var mem = [["region", "kind", "base", "end", "size", "wait states"]]
+        let priced = b.regions.contains { $0.accessEnergyPJ != nil }
+        var mem = [["region", "kind", "base", "end", "size", "wait states"] + (priced ? ["pJ/access"] : [])]
         for r in b.regions {
             mem.append([r.name, r.kind.rawValue, hexAddress(r.base), hexAddress(UInt32(truncatingIfNeeded: r.end - 1)),
-                        size(UInt64(r.size)), String(r.waitStates)])
+                        size(UInt64(r.size)), String(r.waitStates)] + (priced ? [r.accessEnergyPJ.map { "\($0)" } ?? "table"] : []))
         }
         out += table(mem)
         return out

@@ -91,6 +91,28 @@ private func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValu
 
     // MARK: 1. Exact traffic
 
+    @Test("a region's energy_pj replaces the table's figure for that region only")
+    func regionEnergyOverride() throws {
+        let k = UInt64(Self.k)
+        var board = try FixtureBuilder.board("stm32f746-disco")
+        // Board overrides: the SDRAM at 20 pJ, the SRAM at 2.5 pJ per access (table: 640 and 5).
+        for i in board.regions.indices where board.regions[i].name == "sdram" { board.regions[i].accessEnergyPJ = 20 }
+        for i in board.regions.indices where board.regions[i].name == "sram" { board.regions[i].accessEnergyPJ = 2.5 }
+        let elf = try FixtureBuilder.build(name: "acct-region-energy", sources: [fixture], board: board, flags: Self.fullFlags)
+        var options = RunOptions(maxInstructions: 5_000_000)
+        options.costTable = try costTable()
+        let r = try FixtureBuilder.run(elf, board: board, options: options)
+        let energy = try #require(r.energy)
+        #expect(memoryPJ(energy, .dram) == Double(2 * k) * 20)
+        #expect(energy.regionPJ.first { $0.name == "sdram" }?.pj == Double(2 * k) * 20)
+        let sram = try #require(region(r, kind: .sram))
+        let sramUnits = sram.traffic.reads + sram.traffic.writes  // all of 32 bits or less here
+        #expect(sram.traffic.readsByWidth[3] == 0 && sram.traffic.writesByWidth[3] == 0)
+        #expect(close(try #require(memoryPJ(energy, .sram)), Double(sramUnits) * 2.5))
+        #expect(close(try #require(function(r, "dram_loop")).memoryEnergyPJ, Double(2 * k) * 20))
+        #expect(close(try #require(function(r, "sram_loop")).memoryEnergyPJ, Double(2 * k) * 2.5))
+    }
+
     @Test("DRAM region, per-function memory, DRAM and int_mul energy match the hand counts")
     func exactTraffic() throws {
         let k = UInt64(Self.k), n = UInt64(Self.n)

@@ -111,6 +111,12 @@ struct BadBoard: CustomTestStringConvertible, Sendable {
                  key: "console.peripheral", problem: "unknown console peripheral 'zilog-scc'"),
         BadBoard(name: "unknown top-level key", yaml: validBoard + "descriptoin: typo\n", key: "descriptoin",
                  problem: "unknown key"),
+        BadBoard(name: "negative region energy", yaml: edited("    wait_states: 2", "    wait_states: 2\n    energy_pj: -1"),
+                 key: "memory[0].energy_pj", problem: "not plausible"),
+        BadBoard(name: "region energy not a number", yaml: edited("    wait_states: 2", "    wait_states: 2\n    energy_pj: lots"),
+                 key: "memory[0].energy_pj", problem: "expected a number"),
+        BadBoard(name: "region energy on mmio", yaml: edited("    size: 0x00100000", "    size: 0x00100000\n    energy_pj: 5"),
+                 key: "memory[2].energy_pj", problem: "MMIO accesses are priced by the cost table"),
         BadBoard(name: "unknown key in a region", yaml: edited("    wait_states: 2", "    wait_state: 2"),
                  key: "memory[0].wait_state", problem: "unknown key"),
         BadBoard(name: "unknown key in console", yaml: validBoard.replacingOccurrences(
@@ -197,6 +203,12 @@ struct BoardLoaderTests {
         #expect(board.regions.map(\.name) == ["flash", "sram", "apb"])
         #expect(board.instructionCache == InstructionCacheSpec(sizeBytes: 16384, lineBytes: 16, ways: 2))
         #expect(board.power == PowerSpec(activeMicroampsPerMHz: 85, supplyVolts: 1.1, sleepMicroamps: 2))
+        #expect(board.regions.allSatisfy { $0.accessEnergyPJ == nil })
+    }
+
+    @Test func regionEnergyOverrideParses() throws {
+        let board = try BoardLoader.parse(text: edited("    size: 32KiB", "    size: 32KiB\n    energy_pj: 10.5"), path: "test.yaml")
+        #expect(board.regions.map(\.accessEnergyPJ) == [nil, 10.5, nil])
     }
 
     // MARK: Rejections

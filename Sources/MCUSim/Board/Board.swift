@@ -31,6 +31,10 @@ public struct MemoryRegion: Equatable, Sendable {
     /// Extra cycles per access beyond the core's zero-wait cost (flash wait states,
     /// external memory latency). Zero for on-chip SRAM.
     public var waitStates: Int
+    /// Energy of one data access or fetch word of up to 32 bits here, in pJ, replacing the
+    /// cost table's figure for the region's kind (a large SRAM costs more per access than an
+    /// 8 KB one: docs/energy.md). Nil uses the table.
+    public var accessEnergyPJ: Double? = nil
 
     public var end: UInt64 { UInt64(base) + UInt64(size) }
 

@@ -140,8 +140,15 @@ public enum BoardLoader {
         guard size < (1 << 32) - base else { throw node.error("size", "region runs past the end of the 32-bit address space") }
         let wait = try node.unsigned("wait_states") ?? 0
         guard wait <= 1000 else { throw node.error("wait_states", "\(wait) is not plausible (0 to 1000)") }
+        let energy = try node.double("energy_pj")
+        if let energy, !(0...1_000_000).contains(energy) {
+            throw node.error("energy_pj", "\(energy) pJ per access is not plausible (0 to 1,000,000)")
+        }
+        if energy != nil, kind == .mmio {
+            throw node.error("energy_pj", "applies to memory regions; MMIO accesses are priced by the cost table's memory.mmio")
+        }
         return MemoryRegion(name: name, kind: kind, base: UInt32(base), size: UInt32(size),
-                            waitStates: Int(wait))
+                            waitStates: Int(wait), accessEnergyPJ: energy)
     }
 
     static func validate(regions: [MemoryRegion], root: DataFileNode) throws {

@@ -62,8 +62,10 @@ enum EnergyAccounting {
         categories.append(("register_file", registers))
         total += registers
         var memoryByKind: [(kind: MemoryKind, pj: Double)] = []
-        for (kind, traffic) in memory.byKind {
-            let pj = Double(accessUnits(traffic)) * (table.memory[kind] ?? 0)
+        for (kind, _) in memory.byKind {
+            // Per region: a board may price one region apart from the rest of its kind.
+            let pj = memory.regions.filter { $0.region.kind == kind }
+                .reduce(0.0) { $0 + Double(accessUnits($1.traffic)) * accessPJ($1.region, table: table) }
             memoryByKind.append((kind, pj))
             categories.append(("memory_\(kind.rawValue)", pj))
             total += pj
@@ -82,7 +84,7 @@ enum EnergyAccounting {
         // A 64-bit fetch word (M7) is two 32-bit accesses, like a 64-bit data access.
         let unitsPerFetch = Double(max(fetchBytes / 4, 1))
         for r in memory.regions where r.traffic.fetches > 0 {
-            let backing = table.memory[r.region.kind] ?? 0
+            let backing = accessPJ(r.region, table: table)
             let wordsPerLine = Double(max((cache?.lineBytes ?? 4) / 4, 1))
             if cache != nil && (r.region.kind == .flash || r.region.kind == .rom) {
                 fetch += unitsPerFetch * Double(r.traffic.fetches) * table.cacheAccess
@@ -97,9 +99,14 @@ enum EnergyAccounting {
         report.regionPJ = memory.regions.map { r in
             // MMIO windows count one bus access per access, as memory_mmio does.
             let units = r.region.kind == .mmio ? r.traffic.reads &+ r.traffic.writes : accessUnits(r.traffic)
-            return (r.region.name, Double(units) * (table.memory[r.region.kind] ?? 0))
+            return (r.region.name, Double(units) * accessPJ(r.region, table: table))
         }
         return report
+    }
+
+    /// One access of up to 32 bits to `region`: its board override, else the table's figure for its kind.
+    static func accessPJ(_ region: MemoryRegion, table: CostTable) -> Double {
+        region.accessEnergyPJ ?? table.memory[region.kind] ?? 0
     }
 
     /// Charged data-access units: an access of up to 32 bits is one, a 64-bit access two.

@@ -258,7 +258,7 @@ public final class Machine {
         }
         for (i, region) in board.regions.enumerated() {
             regionStates[i].waitStates = UInt32(region.waitStates)
-            regionStates[i].accessEnergyFJ = UInt64(((options.costTable?.memory[region.kind] ?? 0) * 1000).rounded())
+            regionStates[i].accessEnergyFJ = UInt64(((options.costTable.map { EnergyAccounting.accessPJ(region, table: $0) } ?? 0) * 1000).rounded())
             regionStates[i].cachedReads = board.instructionCache != nil && (region.kind == .flash || region.kind == .rom)
             regionStates[i].chargesInOrder = regionStates[i].cachedReads || !region.kind.isMemory
             if region.kind.isWritable, region.kind.isMemory,

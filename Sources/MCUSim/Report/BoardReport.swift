@@ -10,7 +10,7 @@ public enum BoardReport {
             ("memory", .array(b.regions.map { r in
                 .object([("name", .string(r.name)), ("kind", .string(r.kind.rawValue)),
                          ("base", .string(hex(r.base))), ("size", .uint(UInt64(r.size))),
-                         ("wait_states", .int(Int64(r.waitStates)))])
+                         ("wait_states", .int(Int64(r.waitStates)))] + (r.accessEnergyPJ.map { [("energy_pj", JSONValue.double($0))] } ?? []))
             })),
             ("console", b.console.map { .object([("peripheral", .string($0.kind.rawValue)), ("base", .string(hex($0.base)))]) } ?? .null),
         ]
