@@ -82,7 +82,7 @@ static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *table) {
  * even number of groups) and its value word; per group UXTAB of the chunk's table and its
  * byte gives the address of pixel 0's pair word, the four pixels' words come in one run of
  * loads, and SXTB16 (ROR 8) of the value word goes where the address was (14 registers). */
-#define NM24_PAIR4                                              \
+#define NM24_PAIR4_(mac)                                        \
     "ldrh    %[c], [%[codes]], #2\n\t"                          \
     "ldr     %[wv], [%[v]], #4\n\t"                             \
     "uxtab   %[e], %[t], %[c]\n\t"                              \
@@ -92,10 +92,7 @@ static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *table) {
     "ldr     %[x2], [%[e], #384]\n\t"                           \
     "ldr     %[x3], [%[e], #576]\n\t"                           \
     "sxtb16  %[e], %[wv]\n\t"                                   \
-    "smlad   %[a0], %[e], %[x0], %[a0]\n\t"                     \
-    "smlad   %[a1], %[e], %[x1], %[a1]\n\t"                     \
-    "smlad   %[a2], %[e], %[x2], %[a2]\n\t"                     \
-    "smlad   %[a3], %[e], %[x3], %[a3]\n\t"                     \
+    mac                                                         \
     "ldr     %[x0], [%[c]]\n\t"                                 \
     "ldr     %[x1], [%[c], #192]\n\t"                           \
     "ldr     %[x2], [%[c], #384]\n\t"                           \
@@ -105,6 +102,17 @@ static void nm24_pair_table4(const int32_t *xs, int cols, int32_t *table) {
     "smlad   %[a1], %[c], %[x1], %[a1]\n\t"                     \
     "smlad   %[a2], %[c], %[x2], %[a2]\n\t"                     \
     "smlad   %[a3], %[c], %[x3], %[a3]\n\t"
+#define NM24_PAIR4                                              \
+    NM24_PAIR4_("smlad   %[a0], %[e], %[x0], %[a0]\n\t"         \
+                "smlad   %[a1], %[e], %[x1], %[a1]\n\t"         \
+                "smlad   %[a2], %[e], %[x2], %[a2]\n\t"         \
+                "smlad   %[a3], %[e], %[x3], %[a3]\n\t")
+/* The first group pair of a row: SMUAD starts the accumulators (no zeroing). */
+#define NM24_PAIR4_FIRST                                        \
+    NM24_PAIR4_("smuad   %[a0], %[e], %[x0]\n\t"                \
+                "smuad   %[a1], %[e], %[x1]\n\t"                \
+                "smuad   %[a2], %[e], %[x2]\n\t"                \
+                "smuad   %[a3], %[e], %[x3]\n\t")
 
 /* Row acc[0..3] for four pixels: whole chunks of eight groups up to the table address `end`
  * (the table moves on by 768 bytes after each), then `rest` group pairs of the last, partial
@@ -164,17 +172,19 @@ static inline __attribute__((always_inline)) void nm24_row4(const uint8_t **pcod
     int32_t a0, a1, a2, a3;                                                                                     \
     uint32_t c, wv, e, x0, x1, x2, x3;                                                                          \
     __asm__ volatile("0:\n\t"                                                                                   \
-                     "movs    %[a0], #0\n\t"                                                                    \
-                     "movs    %[a1], #0\n\t"                                                                    \
-                     "movs    %[a2], #0\n\t"                                                                    \
-                     "movs    %[a3], #0\n\t"                                                                    \
-                     "ldr     %[t], %[table]\n"                                                                 \
+                     "ldr     %[t], %[table]\n\t"                                                               \
+                     NM24_PAIR4_FIRST NM24_PAIR4 NM24_PAIR4 NM24_PAIR4                                          \
+                     "add     %[t], %[t], #768\n\t"                                                             \
+                     "ldr     %[x0], %[end]\n\t"                                                                \
+                     "cmp     %[t], %[x0]\n\t"                                                                  \
+                     "beq     2f\n"                                                                              \
                      "1:\n\t"                                                                                   \
                      NM24_PAIR4 NM24_PAIR4 NM24_PAIR4 NM24_PAIR4                                                \
                      "add     %[t], %[t], #768\n\t"                                                             \
                      "ldr     %[x0], %[end]\n\t"                                                                \
                      "cmp     %[t], %[x0]\n\t"                                                                  \
-                     "bne     1b\n\t"                                                                           \
+                     "bne     1b\n"                                                                              \
+                     "2:\n\t"                                                                                   \
                      ".rept " #rest "\n\t" NM24_PAIR4 ".endr\n\t"                                               \
                      "ldr     %[x0], %[accp]\n\t"                                                               \
                      "str     %[a0], [%[x0]], #16\n\t"                                                          \
@@ -205,6 +215,8 @@ NM24_ROWS4_FN(3)
 #undef NM24_ROWS4_FN
 #undef NM24_ROWS4
 #undef NM24_PAIR4
+#undef NM24_PAIR4_FIRST
+#undef NM24_PAIR4_
 
 /* A block of rows' accumulators, then their requantization (finish_rows4), as for CSR. */
 static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
