@@ -258,7 +258,7 @@ static inline __attribute__((always_inline)) void csr8_row4(const int8_t **pv, c
 typedef struct {
     const int32_t *a, *mult, *bias;
     int8_t *o;
-    int32_t left;      /* rows to go */
+    const int32_t *a_end; /* after the last row's accumulators */
     int32_t shift_off; /* bytes from the multipliers to the shifts */
     int32_t step;      /* bytes from one row's multiplier to the next's: 4, or 0 per-tensor */
     int32_t oo, stride;
@@ -356,9 +356,8 @@ static inline __attribute__((always_inline)) int finish_rows4_fast(rows4_t *q) {
         "add     %[a], %[a], #16\n\t"
         "ldr     %[t], %[step]\n\t"
         "add     %[pm], %[pm], %[t]\n\t"
-        "ldr     %[t], %[left]\n\t"
-        "subs    %[t], %[t], #1\n\t"
-        "str     %[t], %[left]\n\t"
+        "ldr     %[t], %[a_end]\n\t"
+        "cmp     %[a], %[t]\n\t"
         "bne     0b\n\t"
         "movs    %[b], #0\n\t"
         "b       9f\n"
@@ -367,9 +366,8 @@ static inline __attribute__((always_inline)) int finish_rows4_fast(rows4_t *q) {
         "movs    %[b], #1\n"
         "9:\n\t"
         : [a] "+r"(a), [pm] "+r"(pm), [pb] "+r"(pb), [o] "+r"(o), [y0] "=&r"(y0), [y1] "=&r"(y1), [y2] "=&r"(y2),
-          [y3] "=&r"(y3), [m] "=&r"(m), [sh] "=&r"(sh), [l] "=&r"(l), [b] "=&r"(b), [t] "=&r"(t), [u] "=&r"(u),
-          [left] "+m"(q->left)
-        : [shift_off] "m"(q->shift_off), [step] "m"(q->step), [oo] "m"(q->oo), [stride] "m"(q->stride),
+          [y3] "=&r"(y3), [m] "=&r"(m), [sh] "=&r"(sh), [l] "=&r"(l), [b] "=&r"(b), [t] "=&r"(t), [u] "=&r"(u)
+        : [a_end] "m"(q->a_end), [shift_off] "m"(q->shift_off), [step] "m"(q->step), [oo] "m"(q->oo), [stride] "m"(q->stride),
           [lo4] "m"(q->lo4), [hi4] "m"(q->hi4)
         : "cc", "memory");
     q->a = a;
@@ -403,12 +401,12 @@ static __attribute__((noinline)) void finish4_slow(const row_finish_t *f, int r,
  * finish_rows4_fast, and finish4_slow for each row it stops at. */
 static void finish_rows4(const row_finish_t *f, int r, int n, int32_t (*acc)[4], int8_t *out, int stride) {
     const int qs = f->per_channel ? 1 : 0;
-    rows4_t q = {acc[0], f->mult + r * qs, f->bias + r, out + r, n,
+    rows4_t q = {acc[0], f->mult + r * qs, f->bias + r, out + r, acc[n],
                  (int32_t)((uintptr_t)f->shift - (uintptr_t)f->mult), 4 * qs, f->out_off, stride,
                  (uint8_t)f->lo * 0x01010101u, (uint8_t)f->hi * 0x01010101u};
-    while (q.left > 0 && finish_rows4_fast(&q)) {
+    while (q.a != q.a_end && finish_rows4_fast(&q)) {
         finish4_slow(f, r + (int)(q.a - acc[0]) / 4, q.a, q.o, stride);
-        q.a += 4, q.mult += qs, q.bias++, q.o++, q.left--;
+        q.a += 4, q.mult += qs, q.bias++, q.o++;
     }
 }
 
