@@ -512,6 +512,9 @@ void conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output,
             const int oy = p / g->out_w, ox = p % g->out_w;
             if (in_place) {
                 interleave4(input + p * g->in_c, g->in_c, w->cols, (uint32_t *)interleaved);
+            } else if (g->in_c == 1 && (g->stride_w != 1 || ox + 3 >= g->out_w)) {
+                /* one channel: any four pixels (gather4_row_c1 serves stride 1 on one row) */
+                gather4_c1(input, g, p, zero_point, (uint32_t *)interleaved);
             } else if (ox + 3 < g->out_w && span_fits) {
                 gather4_row(input, g, oy, ox, zero_point, column, (uint32_t *)interleaved);
             } else {

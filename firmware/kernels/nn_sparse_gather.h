@@ -148,6 +148,57 @@ static void gather4_row_c1(const int8_t *input, const nn_geom_t *g, int oy, int 
     }
 }
 
+/* The interleaved im2col columns of any four pixels p .. p + 3 (row-major: they may lie on two
+ * output rows, and any stride) of a one-channel input: per kernel row, four taps of each
+ * pixel are one word when inside the input row (an unaligned load where the core has them,
+ * else four bytes), else bytes with the zero point outside, and transpose4 turns the four pixels' words into four
+ * interleaved column words; a last k_w % 4 taps are assembled a byte per pixel. For the
+ * DS-CNN's first layer (10x4 kernel, stride 2, 5 output columns) this replaces, on the three
+ * passes in five that cross an output row, four im2col columns copied a byte at a time into
+ * the interleaved words, and on the others the span copy and byte interleave. */
+static void gather4_c1(const int8_t *input, const nn_geom_t *g, int p, int8_t zp, uint32_t *xs) {
+    const int w = g->in_w, h = g->in_h;
+    const uint32_t z4 = (uint8_t)zp * 0x01010101u;
+    int y0[4], x0[4];
+    for (int i = 0; i < 4; i++) {
+        const int oy = (p + i) / g->out_w, ox = (p + i) % g->out_w;
+        y0[i] = oy * g->stride_h - g->pad_top;
+        x0[i] = ox * g->stride_w - g->pad_left;
+    }
+    for (int ky = 0; ky < g->k_h; ky++) {
+        int kx = 0;
+        for (; kx + 4 <= g->k_w; kx += 4, xs += 4) {
+            uint32_t v[4];
+            for (int i = 0; i < 4; i++) {
+                const int y = y0[i] + ky, x = x0[i] + kx;
+                v[i] = z4;
+                if (y < 0 || y >= h) continue;
+                const int8_t *row = input + y * w;
+                if (x >= 0 && x + 3 < w) {
+#if defined(__ARM_FEATURE_UNALIGNED)
+                    memcpy(&v[i], row + x, 4);
+#else
+                    const uint8_t *b = (const uint8_t *)row + x;
+                    v[i] = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+#endif
+                    continue;
+                }
+                for (int j = 0; j < 4; j++)
+                    if (x + j >= 0 && x + j < w) v[i] = (v[i] & ~(0xFFu << 8 * j)) | (uint32_t)(uint8_t)row[x + j] << 8 * j;
+            }
+            transpose4(v[0], v[1], v[2], v[3], xs);
+        }
+        for (; kx < g->k_w; kx++, xs++) {
+            uint32_t v = z4;
+            for (int i = 0; i < 4; i++) {
+                const int y = y0[i] + ky, x = x0[i] + kx;
+                if (y >= 0 && y < h && x >= 0 && x < w) v = (v & ~(0xFFu << 8 * i)) | (uint32_t)(uint8_t)input[y * w + x] << 8 * i;
+            }
+            *xs = v;
+        }
+    }
+}
+
 /* The interleaved im2col columns of four pixels of one output row, (oy, ox) .. (oy, ox + 3),
  * without a per-pixel column: their taps in kernel row ky lie in one input span of
  * k_w + 3 stride_w pixels, pixel i's starting i * stride_w pixels in. The span is read in place
