@@ -220,7 +220,7 @@ NM24_ROWS4_FN(3)
 
 /* A block of rows' accumulators, then their requantization (finish_rows4), as for CSR. */
 static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
-                         const nn_quant_t *q, int32_t *table) {
+                         const nn_quant_t *q, const rq4_t *rq, int32_t *table) {
     const row_finish_t f = row_finish(w, act, q);
     nm24_pair_table4(xs, w->cols, table);
     const uint8_t *codes = (const uint8_t *)w->index;
@@ -242,13 +242,13 @@ static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
             nm24_rows4_2(&codes, &v, table, end, n, acc);
         else
             nm24_rows4_3(&codes, &v, table, end, n, acc);
-        finish_rows4(&f, r, n, acc, out, stride);
+        finish_rows4(&f, rq, r, n, acc, out, stride);
     }
 }
 #else
 static void matvec4_nm24(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
-                         const nn_quant_t *q, int32_t *table) {
-    (void)table;
+                         const nn_quant_t *q, const rq4_t *rq, int32_t *table) {
+    (void)rq, (void)table;
     row_finish_t f = row_finish(w, act, q);
     const uint8_t *codes = (const uint8_t *)w->index;
     const int8_t *v = w->values;
