@@ -311,8 +311,10 @@ private func cases(_ kind: Kind) -> [KernelCase] {
             // 2:4 index bytes: reductions of 1 to 33 groups (whole chunks of eight, 0-3 group
             // pairs after them, an odd group padded; FC rows of 16 and 32 groups take the
             // assembly row loop), FC on even cases and convolutions on odd ones (the in-place 1x1
-            // path, gathered columns, and pixel counts with a tail of one to three pixels).
-            let groups = [1, 2, 3, 7, 16, 9, 15, 8, 32, 24, 33, 17][i]
+            // path, gathered columns, and pixel counts with a tail of one to three pixels; the
+            // conv's row-block loop with 0, 1 and 3 group pairs after its chunks, 13 groups on a
+            // case that does not saturate).
+            let groups = [1, 2, 3, 7, 16, 13, 15, 8, 32, 24, 33, 17][i]
             let act = r.activation(inputOffset: r.inputOffset(), outputZP: Int32(saturate ? r.pick([-128, 127]) : r.int(-128...127)))
             if i % 2 == 0 {
                 let batches = r.int(1...2), inF = 4 * groups, outF = r.pick([1, 3, 5, 8, 17, 40])
