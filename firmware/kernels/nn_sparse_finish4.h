@@ -44,7 +44,7 @@ static void rq4_prepare(const row_finish_t *f, int rows, rq4_t *c) {
  * accumulators below 2 half, a power of two), y << l1, SMMULR, (2h + k - (h < 0)) >> r1, then
  * SSAT, the four outputs packed in a word and clamped bytewise (SSUB8 sets a GE flag per byte
  * where the first operand is not below the second, SEL picks by them), four STRB. The row loop
- * is in the assembly (14 registers; the rest from memory), about 80 cycles per row (95 when it
+ * is in the assembly (14 registers; the rest from memory), about 90 cycles per row (105 when it
  * worked out the constants). It stops at a row whose m is 0 or an accumulator outside the
  * range, and returns non-zero with the pointers at that row, which the caller finishes in
  * general. */

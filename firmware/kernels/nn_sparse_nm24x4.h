@@ -1,19 +1,13 @@
 /* The 2:4 kernel against four pixels (NN_SPARSE_NM24, nn_sparse.h): the four pixels' pair
  * tables and the assembly row loop on the DSP path, the positions from each index byte on cores
- * without SMLAD. Included only by nn_sparse_conv.c, after finish_rows4, MAC4 and FINISH4, which
- * it uses: static functions in one translation unit, as nn_sparse_gather.h. */
+ * without SMLAD. Included only by nn_sparse_conv.c, after finish_rows4 (nn_sparse_finish4.h), MAC4
+ * and FINISH4, which it uses: static functions in one translation unit, as nn_sparse_gather.h. */
 #ifndef NN_SPARSE_NM24X4_H
 #define NN_SPARSE_NM24X4_H
 
 #include "nn_sparse_internal.h"
 
 #if defined(__ARM_FEATURE_DSP)
-/* The four pixels' pair tables: per chunk of eight groups, each pixel's one-column table of
- * the chunk (192 bytes: six words per group, pattern k of group g at byte (g mod 8) x 24 +
- * 4k, the index byte), pixel p at 192p, so that pixel p's pair of a group is at chunk + index
- * byte + 192p: one UXTAB gives the address from a byte of the index. SXTB16 of an interleaved
- * column word gives pixels (0, 2), SXTB16 ROR 8 pixels (1, 3); halfword packing pairs the
- * columns. Scratch: 192 words per chunk (nn_sparse_matvec_scratch_words). */
 /* Pattern k (inputs a and b of the group) in the four pixels' tables: pixel 0 (a, b) from
  * the bottom lanes of SXTB16 of columns a and b, pixel 1 from SXTB16 ROR 8, pixels 2 and 3 from
  * the top lanes; each PKH result stored at once (a stored register is data, not an address:
