@@ -288,13 +288,21 @@ private func cases(_ kind: Kind) -> [KernelCase] {
             if rowGather {
                 g = Ref.Geometry.make(inH: r.int(2...5), inW: 8, inC: inC, outC: outC, kH: 3, kW: 3, strideH: 1, strideW: 1, same: true)
             }
+            // Cases 1 and 4: one input channel, kernels four and five taps wide, stride 2 across,
+            // output rows of five pixels (DS-CNN's first layer): gather4_c1's word transposes,
+            // four-pixel passes across output rows, taps partly outside the input.
+            let wordGather = i == 1 || i == 4
+            if wordGather {
+                g = Ref.Geometry.make(inH: r.int(5...8), inW: r.int(9...10), inC: 1, outC: outC, kH: i == 1 ? 3 : 2,
+                                      kW: i == 1 ? 4 : 5, strideH: i == 1 ? 2 : 1, strideW: 2, same: true)
+            }
             let input = r.activations(g.inH * g.inW * g.inC)
             var weights = r.weights(g.kH * g.kW * g.inC * outC), bias = r.biases(outC, saturate: saturate)
             let act = r.activation(inputOffset: r.inputOffset(), outputZP: Int32(saturate ? r.pick([-128, 127]) : r.int(-128...127)))
             var q = r.quant(channels: outC, perChannel: r.int(0...3) != 0, saturate: saturate, depth: g.kH * g.kW * g.inC)
             let layer = try! sparseLayer(p, &r, weights: &weights, bias: &bias, quant: &q, rows: outC, cols: g.kH * g.kW * g.inC,
                                          inputOffset: act.inputOffset, saturate: saturate, conv: true,
-                                         encoding: rowGather ? (i % 2 == 0 ? .csr16 : .csr8) : nil)
+                                         encoding: rowGather ? (i % 2 == 0 ? .csr16 : .csr8) : wordGather ? (i == 1 ? .nm(n: 2, m: 4) : .csr8) : nil)
             let exp = Ref.conv2d(input: input, weights: weights, bias: bias, geometry: g, act: act, quant: q)
             out.append(KernelCase(decls: cArray("\(p)_in", input) + layer.decls + cAct(p, act) + cQuant(p, q) + cGeom(p, g),
                                   call: "conv2d_sparse_s8(\(p)_in, &\(p)_sw, out, &\(p)_g, &\(p)_act, &\(p)_q, sparse_scratch);",
@@ -303,8 +311,10 @@ private func cases(_ kind: Kind) -> [KernelCase] {
             // 2:4 index bytes: reductions of 1 to 33 groups (whole chunks of eight, 0-3 group
             // pairs after them, an odd group padded; FC rows of 16 and 32 groups take the
             // assembly row loop), FC on even cases and convolutions on odd ones (the in-place 1x1
-            // path, gathered columns, and pixel counts with a tail of one to three pixels).
-            let groups = [1, 2, 3, 7, 16, 9, 15, 8, 32, 24, 33, 17][i]
+            // path, gathered columns, and pixel counts with a tail of one to three pixels; the
+            // conv's row-block loop with 0, 1 and 3 group pairs after its chunks, 13 groups on a
+            // case that does not saturate).
+            let groups = [1, 2, 3, 7, 16, 13, 15, 8, 32, 24, 33, 17][i]
             let act = r.activation(inputOffset: r.inputOffset(), outputZP: Int32(saturate ? r.pick([-128, 127]) : r.int(-128...127)))
             if i % 2 == 0 {
                 let batches = r.int(1...2), inF = 4 * groups, outF = r.pick([1, 3, 5, 8, 17, 40])

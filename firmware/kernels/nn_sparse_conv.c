@@ -84,6 +84,9 @@ static inline __attribute__((always_inline)) void finish4(const row_finish_t *f,
 
 #define FINISH4(r) finish4(&f, (r), a0, a1, a2, a3, out, stride)
 
+/* finish_rows4 and the row constants it takes (rq4_t), after finish4_general and clamp4. */
+#include "nn_sparse_finish4.h"
+
 /* ---- CSR rows against four pixels ----
  * On the DSP path a row's four accumulators are computed by csr8_row4 / csr16_row4 for a block
  * of up to ROW_BLOCK rows, and then the block is requantized (finish_rows4): the two loops do
@@ -246,174 +249,8 @@ static inline __attribute__((always_inline)) void csr8_row4(const int8_t **pv, c
     *pd = d;
 }
 
-/* Rows' four outputs each, v[j] = clamp(nn_requantize(a[j] + b, m, shift) + out_off), by
- * nn_requant_out's fast path (as finish_rows1_per_tensor in nn_sparse_fc.c): with
- * |y| < 2^(29 - left), y << (left + 1) is exact, and for r + 1 <= 21 the output offset joins the
- * rounding constant k = 2^r + out_off * 2^(r + 1). Then SSAT, the four outputs packed in a word
- * and clamped bytewise (SSUB8 sets a GE flag per byte where the first operand is not below the
- * second, SEL picks by them), four STRB. The row loop and each row's constants are in the
- * assembly (14 registers; the rest from memory), about 90 cycles per row. It stops at a row
- * with multiplier 0 (all weights pruned), a shift or an accumulator outside that range, and
- * returns non-zero with the pointers at that row, which the caller finishes in general. */
-typedef struct {
-    const int32_t *a, *mult, *bias;
-    int8_t *o;
-    int32_t left;      /* rows to go */
-    int32_t shift_off; /* bytes from the multipliers to the shifts */
-    int32_t step;      /* bytes from one row's multiplier to the next's: 4, or 0 per-tensor */
-    int32_t oo, stride;
-    uint32_t lo4, hi4; /* the clamp bounds in each byte */
-} rows4_t;
-
-static inline __attribute__((always_inline)) int finish_rows4_fast(rows4_t *q) {
-    const int32_t *a = q->a, *pm = q->mult, *pb = q->bias;
-    int8_t *o = q->o;
-    int32_t y0, y1, y2, y3, m, sh, l, b, t, u;
-    __asm__ volatile(
-        "0:\n\t"
-        "ldr     %[t], %[shift_off]\n\t"
-        "ldr     %[m], [%[pm]]\n\t"
-        "ldr     %[sh], [%[pm], %[t]]\n\t"
-        "ldr     %[b], [%[pb]], #4\n\t"
-        "ldr     %[y0], [%[a]]\n\t"
-        "ldr     %[y1], [%[a], #4]\n\t"
-        "ldr     %[y2], [%[a], #8]\n\t"
-        "ldr     %[y3], [%[a], #12]\n\t"
-        "cmp     %[m], #0\n\t"
-        "beq     8f\n\t"
-        "add     %[y0], %[y0], %[b]\n\t"
-        "add     %[y1], %[y1], %[b]\n\t"
-        "add     %[y2], %[y2], %[b]\n\t"
-        "add     %[y3], %[y3], %[b]\n\t"
-        "bic     %[l], %[sh], %[sh], asr #31\n\t"        /* left = max(shift, 0) */
-        "sub     %[sh], %[l], %[sh]\n\t"                 /* r */
-        "mov     %[t], #0x20000000\n\t"
-        "lsr     %[t], %[t], %[l]\n\t"                   /* half = 2^(29 - left) */
-        "add     %[b], %[y0], %[t]\n\t"                  /* fail: some y + half >= 2^(30 - left) ... */
-        "add     %[u], %[y1], %[t]\n\t"
-        "orr     %[b], %[b], %[u]\n\t"
-        "add     %[u], %[y2], %[t]\n\t"
-        "orr     %[b], %[b], %[u]\n\t"
-        "add     %[u], %[y3], %[t]\n\t"
-        "orr     %[b], %[b], %[u]\n\t"
-        "rsb     %[t], %[l], #30\n\t"
-        "lsr     %[b], %[b], %[t]\n\t"
-        "add     %[t], %[sh], #11\n\t"                   /* ... or r >= 21 ... */
-        "orr     %[b], %[b], %[t], lsr #5\n\t"
-        "add     %[t], %[l], #4\n\t"                     /* ... or left >= 28 */
-        "orrs    %[b], %[b], %[t], lsr #5\n\t"
-        "bne     8f\n\t"
-        "add     %[l], %[l], #1\n\t"
-        "lsl     %[y0], %[y0], %[l]\n\t"                 /* h = (y << (left + 1)) * m, rounded high half */
-        "smmulr  %[y0], %[y0], %[m]\n\t"
-        "lsl     %[y1], %[y1], %[l]\n\t"
-        "smmulr  %[y1], %[y1], %[m]\n\t"
-        "lsl     %[y2], %[y2], %[l]\n\t"
-        "smmulr  %[y2], %[y2], %[m]\n\t"
-        "lsl     %[y3], %[y3], %[l]\n\t"
-        "smmulr  %[y3], %[y3], %[m]\n\t"
-        "ldr     %[u], %[oo]\n\t"
-        "mov     %[t], #1\n\t"
-        "lsl     %[t], %[t], %[sh]\n\t"                  /* k */
-        "add     %[sh], %[sh], #1\n\t"
-        "lsl     %[u], %[u], %[sh]\n\t"
-        "add     %[t], %[t], %[u]\n\t"
-        "add     %[u], %[t], %[y0], lsl #1\n\t"          /* (2h + k - (h < 0)) >> (r + 1) */
-        "add     %[u], %[u], %[y0], asr #31\n\t"
-        "asr     %[y0], %[u], %[sh]\n\t"
-        "add     %[u], %[t], %[y1], lsl #1\n\t"
-        "add     %[u], %[u], %[y1], asr #31\n\t"
-        "asr     %[y1], %[u], %[sh]\n\t"
-        "add     %[u], %[t], %[y2], lsl #1\n\t"
-        "add     %[u], %[u], %[y2], asr #31\n\t"
-        "asr     %[y2], %[u], %[sh]\n\t"
-        "add     %[u], %[t], %[y3], lsl #1\n\t"
-        "add     %[u], %[u], %[y3], asr #31\n\t"
-        "asr     %[y3], %[u], %[sh]\n\t"
-        "ssat    %[y0], #8, %[y0]\n\t"
-        "ssat    %[y1], #8, %[y1]\n\t"
-        "bfi     %[y0], %[y1], #8, #8\n\t"
-        "ssat    %[y2], #8, %[y2]\n\t"
-        "bfi     %[y0], %[y2], #16, #8\n\t"
-        "ssat    %[y3], #8, %[y3]\n\t"
-        "bfi     %[y0], %[y3], #24, #8\n\t"
-        "ldr     %[t], %[lo4]\n\t"
-        "ssub8   %[u], %[y0], %[t]\n\t"
-        "sel     %[y0], %[y0], %[t]\n\t"
-        "ldr     %[t], %[hi4]\n\t"
-        "ssub8   %[u], %[t], %[y0]\n\t"
-        "sel     %[y0], %[y0], %[t]\n\t"
-        "ldr     %[t], %[stride]\n\t"
-        "strb    %[y0], [%[o]]\n\t"                      /* pixels 0..3, stride bytes apart */
-        "lsr     %[u], %[y0], #8\n\t"
-        "strb    %[u], [%[o], %[t]]\n\t"
-        "add     %[y1], %[o], %[t], lsl #1\n\t"
-        "lsr     %[u], %[y0], #16\n\t"
-        "strb    %[u], [%[y1]]\n\t"
-        "lsr     %[u], %[y0], #24\n\t"
-        "strb    %[u], [%[y1], %[t]]\n\t"
-        "add     %[o], %[o], #1\n\t"
-        "add     %[a], %[a], #16\n\t"
-        "ldr     %[t], %[step]\n\t"
-        "add     %[pm], %[pm], %[t]\n\t"
-        "ldr     %[t], %[left]\n\t"
-        "subs    %[t], %[t], #1\n\t"
-        "str     %[t], %[left]\n\t"
-        "bne     0b\n\t"
-        "movs    %[b], #0\n\t"
-        "b       9f\n"
-        "8:\n\t"
-        "sub     %[pb], %[pb], #4\n\t"                   /* this row again, in general */
-        "movs    %[b], #1\n"
-        "9:\n\t"
-        : [a] "+r"(a), [pm] "+r"(pm), [pb] "+r"(pb), [o] "+r"(o), [y0] "=&r"(y0), [y1] "=&r"(y1), [y2] "=&r"(y2),
-          [y3] "=&r"(y3), [m] "=&r"(m), [sh] "=&r"(sh), [l] "=&r"(l), [b] "=&r"(b), [t] "=&r"(t), [u] "=&r"(u),
-          [left] "+m"(q->left)
-        : [shift_off] "m"(q->shift_off), [step] "m"(q->step), [oo] "m"(q->oo), [stride] "m"(q->stride),
-          [lo4] "m"(q->lo4), [hi4] "m"(q->hi4)
-        : "cc", "memory");
-    q->a = a;
-    q->mult = pm;
-    q->bias = pb;
-    q->o = o;
-    return b;
-}
-
-/* Row r's four outputs when finish_rows4_fast stops at it: a channel whose weights were all
- * pruned, nn_requant4, or in general. Out of line, so that the loop below keeps its registers. */
-static __attribute__((noinline)) void finish4_slow(const row_finish_t *f, int r, const int32_t *a, int8_t *o, int stride) {
-    const int qi = f->per_channel ? r : 0;
-    const int32_t m = f->mult[qi], b = f->bias[r], oo = f->out_off;
-    int32_t v[4];
-    if (m == 0) {
-        /* all weights pruned: nn_requantize gives 0 for any accumulator */
-        o[0] = o[stride] = o[2 * stride] = o[3 * stride] = (int8_t)nn_clamp(oo, f->lo, f->hi);
-    } else if (!nn_requant4(a[0] + b, a[1] + b, a[2] + b, a[3] + b, m, f->shift[qi], oo, v)) {
-        if (!f->full) clamp4(v, f->lo, f->hi);
-        o[0] = (int8_t)v[0];
-        o[stride] = (int8_t)v[1];
-        o[2 * stride] = (int8_t)v[2];
-        o[3 * stride] = (int8_t)v[3];
-    } else {
-        finish4_general(f, r, a[0], a[1], a[2], a[3], o, stride);
-    }
-}
-
-/* Bias, requantization and clamp of rows r .. r + n - 1 from their accumulators acc[i][pixel]:
- * finish_rows4_fast, and finish4_slow for each row it stops at. */
-static void finish_rows4(const row_finish_t *f, int r, int n, int32_t (*acc)[4], int8_t *out, int stride) {
-    const int qs = f->per_channel ? 1 : 0;
-    rows4_t q = {acc[0], f->mult + r * qs, f->bias + r, out + r, n,
-                 (int32_t)((uintptr_t)f->shift - (uintptr_t)f->mult), 4 * qs, f->out_off, stride,
-                 (uint8_t)f->lo * 0x01010101u, (uint8_t)f->hi * 0x01010101u};
-    while (q.left > 0 && finish_rows4_fast(&q)) {
-        finish4_slow(f, r + (int)(q.a - acc[0]) / 4, q.a, q.o, stride);
-        q.a += 4, q.mult += qs, q.bias++, q.o++, q.left--;
-    }
-}
-
 static void matvec4_csr8(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
-                         const nn_quant_t *q) {
+                         const nn_quant_t *q, const rq4_t *rq) {
     const row_finish_t f = row_finish(w, act, q);
     const int8_t *v = w->values;
     const uint8_t *d = (const uint8_t *)w->index;
@@ -421,12 +258,12 @@ static void matvec4_csr8(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
         const int n = w->rows - r < ROW_BLOCK ? w->rows - r : ROW_BLOCK;
         int32_t acc[ROW_BLOCK][4];
         for (int i = 0; i < n; i++) csr8_row4(&v, &d, w->row_count[r + i], xs, acc[i]);
-        finish_rows4(&f, r, n, acc, out, stride);
+        finish_rows4(&f, rq, r, n, acc, out, stride);
     }
 }
 
 static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
-                          const nn_quant_t *q) {
+                          const nn_quant_t *q, const rq4_t *rq) {
     const row_finish_t f = row_finish(w, act, q);
     const int8_t *v = w->values;
     const uint16_t *col = (const uint16_t *)w->index;
@@ -434,13 +271,14 @@ static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, 
         const int n = w->rows - r < ROW_BLOCK ? w->rows - r : ROW_BLOCK;
         int32_t acc[ROW_BLOCK][4];
         for (int i = 0; i < n; i++) csr16_row4(&v, &col, w->row_count[r + i], xs, acc[i]);
-        finish_rows4(&f, r, n, acc, out, stride);
+        finish_rows4(&f, rq, r, n, acc, out, stride);
     }
 }
 #else
 /* Plain C: a row at a time, its four accumulators in registers up to the requantization. */
 static void matvec4_csr8(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
-                         const nn_quant_t *q) {
+                         const nn_quant_t *q, const rq4_t *rq) {
+    (void)rq;
     const row_finish_t f = row_finish(w, act, q);
     const int8_t *v = w->values;
     const uint8_t *d = (const uint8_t *)w->index;
@@ -457,7 +295,8 @@ static void matvec4_csr8(const nn_sparse_t *w, const int32_t *xs, int8_t *out, i
 }
 
 static void matvec4_csr16(const nn_sparse_t *w, const int32_t *xs, int8_t *out, int stride, const nn_act_t *act,
-                          const nn_quant_t *q) {
+                          const nn_quant_t *q, const rq4_t *rq) {
+    (void)rq;
     const row_finish_t f = row_finish(w, act, q);
     const int8_t *v = w->values;
     const uint16_t *col = (const uint16_t *)w->index;
@@ -509,11 +348,22 @@ void conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output,
     int pixels = g->out_h * g->out_w, p = 0;
     /* gather4_row's span goes where the one-pixel column would (groups + 1 words). */
     const int span_fits = (g->k_w + 3 * g->stride_w) * g->in_c <= 4 * (groups_of(w->cols, 4) + 1);
+    /* The row constants of finish_rows4, after the interleaved columns (nn_sparse_scratch_words). */
+    rq4_t *rq = (rq4_t *)(interleaved + 8 * nm24_group_pairs(w->cols));
     if (has_four_pixel_path(w)) {
+#if defined(__ARM_FEATURE_DSP)
+        if (pixels >= 4 && w->format != NN_SPARSE_BLOCK4) {
+            const row_finish_t f = row_finish(w, act, quant);
+            rq4_prepare(&f, w->rows, rq);
+        }
+#endif
         for (; p + 4 <= pixels; p += 4) {
             const int oy = p / g->out_w, ox = p % g->out_w;
             if (in_place) {
                 interleave4(input + p * g->in_c, g->in_c, w->cols, (uint32_t *)interleaved);
+            } else if (g->in_c == 1 && (g->stride_w != 1 || ox + 3 >= g->out_w)) {
+                /* one channel: any four pixels (gather4_row_c1 serves stride 1 on one row) */
+                gather4_c1(input, g, p, zero_point, (uint32_t *)interleaved);
             } else if (ox + 3 < g->out_w && span_fits) {
                 gather4_row(input, g, oy, ox, zero_point, column, (uint32_t *)interleaved);
             } else {
@@ -528,9 +378,9 @@ void conv2d_sparse_s8(const int8_t *input, const nn_sparse_t *w, int8_t *output,
             int8_t *out = output + p * g->out_c;
             /* Only the formats the firmware uses are called (NN_SPARSE_FORMATS, nn_sparse.h). */
             switch (w->format) {
-            case NN_SPARSE_CSR8: if (NN_SPARSE_USES(NN_SPARSE_CSR8)) matvec4_csr8(w, interleaved, out, g->out_c, act, quant); break;
-            case NN_SPARSE_CSR16: if (NN_SPARSE_USES(NN_SPARSE_CSR16)) matvec4_csr16(w, interleaved, out, g->out_c, act, quant); break;
-            case NN_SPARSE_NM24: if (NN_SPARSE_USES(NN_SPARSE_NM24)) matvec4_nm24(w, interleaved, out, g->out_c, act, quant, scratch); break;
+            case NN_SPARSE_CSR8: if (NN_SPARSE_USES(NN_SPARSE_CSR8)) matvec4_csr8(w, interleaved, out, g->out_c, act, quant, rq); break;
+            case NN_SPARSE_CSR16: if (NN_SPARSE_USES(NN_SPARSE_CSR16)) matvec4_csr16(w, interleaved, out, g->out_c, act, quant, rq); break;
+            case NN_SPARSE_NM24: if (NN_SPARSE_USES(NN_SPARSE_NM24)) matvec4_nm24(w, interleaved, out, g->out_c, act, quant, rq, scratch); break;
             default: if (NN_SPARSE_USES(NN_SPARSE_BLOCK4)) matvec4_block4(w, interleaved, out, g->out_c, act, quant); break;
             }
         }

@@ -11,10 +11,12 @@ int nn_sparse_matvec_scratch_words(const nn_sparse_t *w) {
     }
 }
 
-/* Convolutions add one im2col column and the four-pixel interleaved columns (one word per
- * column, rounded up to whole 2:4 group pairs: padded blocks and groups read zero weights). */
+/* Convolutions add one im2col column, the four-pixel interleaved columns (one word per
+ * column, rounded up to whole 2:4 group pairs: padded blocks and groups read zero weights) and
+ * the rows' requantization constants (RQ4_WORDS each). */
 int nn_sparse_scratch_words(const nn_sparse_t *w, int conv) {
-    return nn_sparse_matvec_scratch_words(w) + (conv ? groups_of(w->cols, 4) + 1 + 8 * nm24_group_pairs(w->cols) : 0);
+    return nn_sparse_matvec_scratch_words(w) +
+           (conv ? groups_of(w->cols, 4) + 1 + 8 * nm24_group_pairs(w->cols) + RQ4_WORDS * w->rows : 0);
 }
 /* ---- CSR rows ----
  * The dot products of a block of up to ROW_BLOCK_FC rows (csr8_dots / csr16_dots), then the block's

@@ -104,6 +104,10 @@ static inline __attribute__((always_inline)) int8_t finish1(const row_finish_t *
 /* 2:4 rows hold an even number of groups, so that each row starts on a code byte. */
 static inline int nm24_group_pairs(int cols) { return (groups_of(cols, 4) + 1) / 2; }
 
+/* Words per output channel of a convolution's requantization constants (rq4_t,
+ * nn_sparse_finish4.h), worked out once per layer call. */
+enum { RQ4_WORDS = 5 };
+
 /* int32 words of scratch the one-column kernels need (nn_sparse_fc.c). */
 int nn_sparse_matvec_scratch_words(const nn_sparse_t *w);
 

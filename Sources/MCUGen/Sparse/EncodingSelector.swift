@@ -46,7 +46,7 @@ public enum EncodingSelector {
         // again once firmware linked only the kernels it uses; conv: the 1x1 layer, per-row cost
         // kept from the earlier fit).
         case (.nm(2, 4), true, false): return Cost(perUnit: 5.80, perRow: 46.7)
-        case (.nm(2, 4), true, true): return Cost(perUnit: 3.01, perRow: 47)
+        case (.nm(2, 4), true, true): return Cost(perUnit: 3.01, perRow: 42)
         case (.nm(2, 4), false, false): return Cost(perUnit: 49.9, perRow: 287)
         case (.nm(2, 4), false, true): return Cost(perUnit: 25.4, perRow: 195)
         case (.nm, true, false): return Cost(perUnit: 9.7, perRow: 90)

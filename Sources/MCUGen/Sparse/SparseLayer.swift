@@ -24,7 +24,9 @@ public struct SparseLayer: Sendable, Equatable {
         case 6: words = 3 * groups
         default: words = 0
         }
-        return words + (conv ? groups + 1 + 8 * ((groups + 1) / 2) : 0)
+        // Convolutions: the im2col column, the four pixels' interleaved columns and five words of
+        // requantization constants per row (rq4_t).
+        return words + (conv ? groups + 1 + 8 * ((groups + 1) / 2) + 5 * matrix.rows : 0)
     }
 
     /// Host reference of fully_connected_sparse_s8.
