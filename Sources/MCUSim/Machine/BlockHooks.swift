@@ -165,7 +165,7 @@ func finishBlock(_ s: UnsafeMutablePointer<HotState>) {
 /// the block's access sequence (the PC is not up to date inside memory callbacks).
 @inline(__always)
 func attributeAccess(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePointer<BlockSummary>, address: UInt32, size: Int32,
-                     inOrder: Bool) {
+                     order: AccessOrder) {
     if s.pointee.splitParts != 0 {
         s.pointee.splitParts -= 1
         return
@@ -177,8 +177,25 @@ func attributeAccess(_ s: UnsafeMutablePointer<HotState>, _ b: UnsafeMutablePoin
     if Int(address & 0xFFF) + Int(size) > 0x1000 { s.pointee.splitParts = 2 }
     s.pointee.lastAccessAddress = address
     s.pointee.lastAccessIndex = index
-    if inOrder && s.pointee.blockCharged <= index { chargeThroughAccess(s, b, index) }
+    if order != .none && s.pointee.blockCharged <= index {
+        // Through the cache, the order matters only against fetch lookups still to come at or
+        // before this instruction; MMIO (CYCCNT, timers) needs the instruction's start cycle.
+        let next = s.pointee.blockNextLineFetch
+        if order == .always || (next < b.pointee.lineFetchCount && Int(b.pointee.lineFetches[next].step) <= index) {
+            chargeThroughAccess(s, b, index)
+        }
+    }
     s.pointee.currentSlot = b.pointee.steps[index].slot
+}
+
+/// What a data access needs charged before it with block charging.
+enum AccessOrder {
+    /// Plain memory: sums only, nothing.
+    case none
+    /// Through the instruction cache: the fetch lookups of the instructions up to it.
+    case cache
+    /// MMIO, the SCS and unmapped addresses: everything up to it (its start cycle).
+    case always
 }
 
 /// `chargeThrough` for an access that needs the order, kept out of line so that the common

@@ -113,7 +113,7 @@ let memoryHook: @convention(c) (OpaquePointer?, uc_mem_type, UInt64, Int32, Int6
     // the instruction's identity (stalls and counters are sums).
     if s.pointee.blockMode, let block = s.pointee.block {
         attributeAccess(s, block, address: address, size: size,
-                        inOrder: index == 0 || regions[index - 1].chargesInOrder)
+                        order: index == 0 || regions[index - 1].chargesInOrder ? .always : regions[index - 1].cachedReads ? .cache : .none)
     }
     guard index != 0 else { return }
     let region = regions + (index - 1)

@@ -26,8 +26,9 @@ struct RegionState {
     var waitStates: UInt32 = 0
     /// Data reads from this region go through the instruction cache (unified flash cache).
     var cachedReads: Bool = false
-    /// With block charging, an access here first charges the instructions before it: the
-    /// cache (shared with fetches) and peripherals (CYCCNT, timers) see the order.
+    /// With block charging, an access here first charges the instructions before it:
+    /// peripherals (CYCCNT, timers) see the order. (Cached reads order themselves only
+    /// against pending fetch lookups: `AccessOrder.cache`.)
     var chargesInOrder: Bool = false
     /// Energy of one data access of up to 32 bits here, in femtojoules (cost table).
     var accessEnergyFJ: UInt64 = 0

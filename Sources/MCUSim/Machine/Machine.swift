@@ -260,7 +260,7 @@ public final class Machine {
             regionStates[i].waitStates = UInt32(region.waitStates)
             regionStates[i].accessEnergyFJ = UInt64(((options.costTable.map { EnergyAccounting.accessPJ(region, table: $0) } ?? 0) * 1000).rounded())
             regionStates[i].cachedReads = board.instructionCache != nil && (region.kind == .flash || region.kind == .rom)
-            regionStates[i].chargesInOrder = regionStates[i].cachedReads || !region.kind.isMemory
+            regionStates[i].chargesInOrder = !region.kind.isMemory
             if region.kind.isWritable, region.kind.isMemory,
                let w = (0..<windowCount).first(where: { codeWindows[$0].base == region.base }) {
                 regionStates[i].window = Int32(w)
