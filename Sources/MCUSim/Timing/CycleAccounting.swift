@@ -204,6 +204,14 @@ func fetchWord(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: Unsafe
 func cachedFetchStall(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
     let line = word >> s.pointee.cacheLineWordShift
     if line == s.pointee.lastCacheLine { return 0 }
+    // The other line of a two-line loop, the cache unchanged since (cacheLineFetch): swap.
+    if line == s.pointee.otherCacheLine, let cache = s.pointee.cache, cache.pointee.epoch == s.pointee.otherCacheLineEpoch {
+        s.pointee.otherCacheLine = s.pointee.lastCacheLine
+        s.pointee.otherCacheLineEpoch = s.pointee.lastCacheLineEpoch
+        s.pointee.lastCacheLine = line
+        s.pointee.lastCacheLineEpoch = cache.pointee.epoch
+        return 0
+    }
     return cacheLineFetch(s, word: word, line: line, window: window)
 }
 
