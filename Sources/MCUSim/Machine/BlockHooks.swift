@@ -18,9 +18,19 @@ let blockHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableRawP
         considerBlocks(s, uc, address: address, size: size)
         return
     }
-    if s.pointee.block != nil { finishBlock(s) }
-    guard let window = windowHolding(s, address) else { requestStop(s, uc, .switchToStepping, address); return }
-    let b = blockSummary(s, window: window, address: address, size: size)
+    let previous = s.pointee.block
+    if previous != nil { finishBlock(s) }
+    let b: UnsafeMutablePointer<BlockSummary>
+    let window: UnsafeMutablePointer<CodeWindow>
+    if let p = previous, p.pointee.start == address, p.pointee.size == size, p.pointee.generation == s.pointee.blockGeneration {
+        // A loop re-entering the block that just ran: no lookup.
+        b = p
+        window = p.pointee.window
+    } else {
+        guard let w = windowHolding(s, address) else { requestStop(s, uc, .switchToStepping, address); return }
+        window = w
+        b = blockSummary(s, window: w, address: address, size: size)
+    }
     // A block the summary cannot charge (IT block, division, ...) gets a per-instruction
     // hook over its own range; the rest of the code keeps block charging.
     if !b.pointee.supported || (b.pointee.usesFloatingPoint && !s.pointee.fpuEnabled) {
