@@ -21,6 +21,9 @@ struct GateCommand: ParsableCommand {
 
     @OptionGroup var boardOption: BoardOption
 
+    /// Used when the input is an ELF, which gate runs first.
+    @OptionGroup var charging: ChargingOption
+
     @Option(name: .long, help: ArgumentHelp("The budget file (YAML).", valueName: "file"))
     var budget: String?
 
@@ -49,6 +52,7 @@ struct GateCommand: ParsableCommand {
             let board = try boardOption.load()
             let image = try ELFLoader.load(path: input)
             var options = RunOptions()
+            options.blockCharging = charging.blockCharging
             options.costTable = try? CostTable.resolve(for: board, override: nil, library: BoardLibrary.locate())
             let result = try Machine(board: board, image: image, options: options).run()
             guard let data = RunReport.json(result).serialized().data(using: .utf8),

@@ -64,8 +64,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Accounting: full (per-function profile, call stacks, per-instruction memory and energy) or cycles (the cycle model and region counters only, for speed).")
     var accounting: AccountingLevel = .full
 
-    @Flag(name: .long, help: "Charge the cycle model per translation block: the same report, about 1.3-1.6x faster, except that an exception a store pends mid-block is taken at the block's end (docs/performance.md). check and sweep always charge their generated firmware this way.")
-    var blockCharging = false
+    @OptionGroup var charging: ChargingOption
 
     @Flag(name: .long, help: "Stop at the first access to an MMIO address that no peripheral model answers, naming it (default: read as zero, ignore writes, list them in the report).")
     var strictMMIO = false
@@ -125,7 +124,7 @@ struct RunCommand: ParsableCommand {
             options.costTable = try? CostTable.defaultTable(library: library)
         }
         options.profiling = accounting == .full
-        options.blockCharging = blockCharging
+        options.blockCharging = charging.blockCharging
         let machine = try Machine(board: board, image: image, options: options)
         let progress = ProgressLine(machine: machine)
         progress.start(label: (firmware as NSString).lastPathComponent)

@@ -14,6 +14,14 @@ public struct BoardOption: ParsableArguments {
     }
 }
 
+/// `--block-charging`, shared by the commands that run an arbitrary ELF (`run`, `gate`).
+public struct ChargingOption: ParsableArguments {
+    @Flag(name: .long, help: "Charge the cycle model per translation block: the same report, about 1.3-1.6x faster, except that an exception a store pends mid-block is taken at the block's end (docs/performance.md). check and sweep always charge their generated firmware this way.")
+    public var blockCharging = false
+
+    public init() {}
+}
+
 public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
     case text, json
 }

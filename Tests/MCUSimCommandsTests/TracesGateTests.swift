@@ -6,14 +6,15 @@ import Testing
 /// Dogfooding: the bundled example, built as the README builds it, must match its committed
 /// reference report (traces/) exactly, through `mcusim gate`.
 @Suite struct TracesGateTests {
-    @Test("hello on max32660 matches traces/hello-max32660.json")
-    func helloMatchesTrace() throws {
+    /// With `--block-charging` too: block charging must give the committed figures exactly.
+    @Test("hello on max32660 matches traces/hello-max32660.json", arguments: [[], ["--block-charging"]])
+    func helloMatchesTrace(extra: [String]) throws {
         let root = FixtureBuilder.repositoryRoot
         _ = try runTool(["make", "-s", "-C", "\(root)/firmware", "BOARD=max32660"])
         let summary = FileManager.default.temporaryDirectory.appendingPathComponent("traces-\(UUID().uuidString).md").path
         defer { try? FileManager.default.removeItem(atPath: summary) }
         let status = CLI.status(["gate", "\(root)/firmware/build/max32660/hello.elf", "--board", "max32660",
-                                            "--baseline", "\(root)/traces/hello-max32660.json", "--summary", summary])
+                                            "--baseline", "\(root)/traces/hello-max32660.json", "--summary", summary] + extra)
         #expect(status == 0, "\((try? String(contentsOfFile: summary, encoding: .utf8)) ?? "")")
     }
 }
