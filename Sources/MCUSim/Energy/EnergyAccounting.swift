@@ -96,11 +96,8 @@ enum EnergyAccounting {
         categories.append(("instruction_fetch", fetch))
         total += fetch
         var report = EnergyReport(model: table.name, totalPJ: total, byCategory: categories, memoryPJ: memoryByKind, fetchPJ: fetch)
-        report.regionPJ = memory.regions.map { r in
-            // MMIO windows count one bus access per access, as memory_mmio does.
-            let units = r.region.kind == .mmio ? r.traffic.reads &+ r.traffic.writes : accessUnits(r.traffic)
-            return (r.region.name, Double(units) * accessPJ(r.region, table: table))
-        }
+        // Memory regions only: MMIO windows are priced as a whole (memory_mmio).
+        report.regionPJ = memory.regions.map { ($0.region.name, Double(accessUnits($0.traffic)) * accessPJ($0.region, table: table)) }
         return report
     }
 

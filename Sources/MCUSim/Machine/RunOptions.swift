@@ -42,7 +42,8 @@ public struct RunOptions: Sendable {
     /// one with `blockCharging`) and a data-access hook that do nothing but count. The run
     /// then pays only Unicorn's cost of calling hooks, including the slow path every load and
     /// store takes once a memory hook exists: the ceiling of any hook-based accounting.
-    /// Cycles are not modelled; instructions are counted (blocks: not counted).
+    /// Cycles are not modelled; `instructions` counts hooked instructions (with
+    /// `blockCharging`: translation blocks entered).
     public var emptyHooks: Bool = false
 
     public static let defaultMaxInstructions: UInt64 = 10_000_000_000

@@ -204,7 +204,8 @@ func fetchWord(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: Unsafe
 func cachedFetchStall(_ s: UnsafeMutablePointer<HotState>, word: UInt32, window: UnsafeMutablePointer<CodeWindow>) -> UInt64 {
     let line = word >> s.pointee.cacheLineWordShift
     if line == s.pointee.lastCacheLine { return 0 }
-    // The other line of a two-line loop, the cache unchanged since (cacheLineFetch): swap.
+    // The other line of a two-line loop, the cache unchanged since it was looked up: still the
+    // most recently used of its set, so the lookup would hit and change nothing. Swap them.
     if line == s.pointee.otherCacheLine, let cache = s.pointee.cache, cache.pointee.epoch == s.pointee.otherCacheLineEpoch {
         s.pointee.otherCacheLine = s.pointee.lastCacheLine
         s.pointee.otherCacheLineEpoch = s.pointee.lastCacheLineEpoch
@@ -222,14 +223,13 @@ func cacheLineFetch(_ s: UnsafeMutablePointer<HotState>, word: UInt32, line: UIn
     guard let cache = s.pointee.cache else { return 0 }
     let left = s.pointee.lastCacheLine, leftEpoch = s.pointee.lastCacheLineEpoch
     s.pointee.lastCacheLine = line
+    // Remembered for the other-line check in cachedFetchStall: after the lookup this line is
+    // the most recently used of its set until the epoch moves.
     defer {
         s.pointee.otherCacheLine = left
         s.pointee.otherCacheLineEpoch = leftEpoch
         s.pointee.lastCacheLineEpoch = cache.pointee.epoch
     }
-    // The other line of a two-line loop, with the cache unchanged since: still the most
-    // recently used of its set, so the lookup would hit and change nothing.
-    if line == s.pointee.otherCacheLine && cache.pointee.epoch == s.pointee.otherCacheLineEpoch { return 0 }
     if cache.pointee.access(word << s.pointee.fetchShift) { return 0 }
     window.pointee.fetchMisses &+= 1
     return fetchWaitStall(s, window: window)
