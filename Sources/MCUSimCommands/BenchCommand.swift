@@ -17,8 +17,9 @@ struct BenchCommand: ParsableCommand {
         each with no hooks (bare Unicorn); with empty hooks, a per-instruction (empty-hooks) or \
         per-block (empty-blocks) hook and a data-access hook that do nothing, which is \
         Unicorn's own cost of hooking and so the ceiling of any hook-based accounting; with the \
-        cycle model only; with full accounting; with full accounting plus a Chrome trace; and \
-        with full accounting charged per translation block (--block-charging), and prints \
+        cycle model only; with full accounting charged per instruction (run --no-block-charging); \
+        with that plus a Chrome trace; and with full accounting charged per translation block \
+        (the default of run), and prints \
         simulated MIPS: instructions of the \
         full run divided by host wall-clock seconds of each run. Each configuration's firmware \
         output must be identical; a mismatch fails the command. To profile one workload: \

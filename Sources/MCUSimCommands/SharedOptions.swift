@@ -14,10 +14,11 @@ public struct BoardOption: ParsableArguments {
     }
 }
 
-/// `--block-charging`, shared by the commands that run an arbitrary ELF (`run`, `gate`).
+/// `--[no-]block-charging`, shared by the commands that run an arbitrary ELF (`run`, `gate`).
 public struct ChargingOption: ParsableArguments {
-    @Flag(name: .long, help: "Charge the cycle model per translation block: the same report, about 1.3-1.6x faster, except that an exception a store pends mid-block is taken at the block's end (docs/performance.md). check and sweep always charge their generated firmware this way.")
-    public var blockCharging = false
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Charge the cycle model per translation block (the default): the report of charging each instruction as it runs, about 1.3x faster. --no-block-charging charges each instruction; the two differ only when a store with base writeback, or a store-multiple, pends an exception in the middle of a block (docs/performance.md).")
+    public var blockCharging = true
 
     public init() {}
 }

@@ -14,7 +14,8 @@ import Testing
         let file: String
         let board: String
         var flags: [String] = []
-        var testDescription: String { "\(name) on \(board)" }
+        var strictMMIO = false
+        var testDescription: String { "\(name)\(flags.isEmpty ? "" : " " + flags.joined(separator: " "))\(strictMMIO ? " strict" : "") on \(board)" }
     }
 
     static let cases: [Case] = [
@@ -31,13 +32,26 @@ import Testing
         Case(name: "sys_fault", file: "sys_fault.c", board: "max32660", flags: ["-DSCENARIO=1"]),  // a fault cuts a block
         Case(name: "stops", file: "stops.c", board: "max32660", flags: ["-DSCENARIO=6"]),  // instruction limit
         Case(name: "it_blocks", file: "it_blocks.c", board: "max32660"),      // IT blocks summarised and stepped
+        // Stores that make an event due end the block after them (endBlockAfterEventWrite).
+        // Until 2026-11-21 the PendSV case differed: block charging took the exception at the
+        // end of the block, after instructions the per-instruction hook runs after the handler.
+        Case(name: "sys_pendsv", file: "sys_pendsv.c", board: "max32660"),
+        Case(name: "sys_nvic", file: "sys_nvic.c", board: "max32660"),
+        Case(name: "sys_wfi", file: "sys_wfi.c", board: "max32660", flags: ["-DSCENARIO=1"]),
+        Case(name: "sys_wfi", file: "sys_wfi.c", board: "max32660", flags: ["-DSCENARIO=2"]),  // deadlock
+        Case(name: "sys_latency", file: "sys_latency.c", board: "max32660"),
+        Case(name: "sys_fpframe", file: "sys_fpframe.c", board: "max32660"),
+        // Stops an MMIO access causes name its instruction and cut the block there (accessPC).
+        Case(name: "sys_mmio", file: "sys_mmio.c", board: "max32660", flags: ["-DSCENARIO=1"], strictMMIO: true),
+        Case(name: "sys_mmio", file: "sys_mmio.c", board: "max32660", flags: ["-DSCENARIO=2"]),  // SYSRESETREQ
     ]
 
     /// The JSON report without its host section and without `decoded_addresses`: block
     /// summaries decode a whole block ahead, so that diagnostic count may be larger.
-    static func report(_ elf: String, board: Board, blocks: Bool) throws -> String {
+    static func report(_ elf: String, board: Board, blocks: Bool, strictMMIO: Bool = false) throws -> String {
         var options = RunOptions(maxInstructions: 2_000_000)
         options.blockCharging = blocks
+        options.strictMMIO = strictMMIO
         options.costTable = try CostTable.defaultTable(library: BoardLibrary.locate())
         let result = try FixtureBuilder.run(elf, board: board, options: options)
         return RunReport.json(result, includeHost: false).serialized()
@@ -49,38 +63,19 @@ import Testing
         let board = try FixtureBuilder.board(c.board)
         let elf = try FixtureBuilder.build(name: "blocks-\(c.name)", sources: [FixtureBuilder.fixture("MCUSimTests", c.file)],
                                            board: board, flags: c.flags)
-        try Self.expectSameReports(elf, board: board, containing: "\"cycles\"")
+        try Self.expectSameReports(elf, board: board, containing: "\"cycles\"", strictMMIO: c.strictMMIO)
     }
 
     /// Runs `elf` both ways and expects the reports equal line for line (`containing` shows
     /// the report is the one meant), naming the first line that differs.
-    static func expectSameReports(_ elf: String, board: Board, containing marker: String) throws {
-        let stepped = try report(elf, board: board, blocks: false)
-        let blocks = try report(elf, board: board, blocks: true)
+    static func expectSameReports(_ elf: String, board: Board, containing marker: String, strictMMIO: Bool = false) throws {
+        let stepped = try report(elf, board: board, blocks: false, strictMMIO: strictMMIO)
+        let blocks = try report(elf, board: board, blocks: true, strictMMIO: strictMMIO)
         #expect(stepped.contains(marker))
         let a = stepped.split(separator: "\n"), b = blocks.split(separator: "\n")
         let firstDifference = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }
         #expect(a.count == b.count && firstDifference == nil,
                 "first difference at line \(firstDifference?.offset ?? -1): \(firstDifference.map { "\($0.element.0) vs \($0.element.1)" } ?? "")")
-    }
-}
-
-extension BlockChargingTests {
-    /// A store that pends an exception in the middle of a translation block: the per-
-    /// instruction hook takes it before the next instruction, block charging at the end of
-    /// the block (Unicorn cannot leave a block from a memory callback). Without an ISB after
-    /// the store the architecture allows either (docs/performance.md); this is why block
-    /// charging is not the default.
-    @Test("a PendSV pended mid-block is taken at the block's end with block charging")
-    func pendedMidBlock() throws {
-        let board = try FixtureBuilder.board("max32660")
-        let elf = try FixtureBuilder.build(name: "blocks-pendsv", sources: [FixtureBuilder.fixture("MCUSimTests", "sys_pendsv.c")],
-                                           board: board)
-        let stepped = try Self.report(elf, board: board, blocks: false)
-        let blocks = try Self.report(elf, board: board, blocks: true)
-        withKnownIssue("block charging takes a mid-block pended exception at the end of the block") {
-            #expect(stepped == blocks)
-        }
     }
 }
 

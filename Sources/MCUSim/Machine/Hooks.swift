@@ -251,6 +251,7 @@ let mmioReadHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UnsafeMutableR
 let mmioWriteHook: @convention(c) (OpaquePointer?, UInt64, UInt32, UInt64, UnsafeMutableRawPointer?) -> Void = { _, offset, size, value, user in
     let device = Unmanaged<MMIOWindow>.fromOpaque(user.unsafelyUnwrapped).takeUnretainedValue()
     device.write(offset: UInt32(truncatingIfNeeded: offset), size: Int(size), value: UInt32(truncatingIfNeeded: value))
+    device.afterWrite?()
 }
 
 /// The benchmark's floor (`RunOptions.emptyHooks`): hooks that only count, so a run measures

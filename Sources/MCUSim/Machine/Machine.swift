@@ -296,7 +296,7 @@ public final class Machine {
         let system = MMIOWindow(base: 0xE000_0000, size: 0x0010_0000, regionName: "system")
         let scs = SystemControlSpace(core: board.core, hot: hot, exceptions: context.exceptions)
         scs.resetRequested = { [unowned context] in
-            let pc = context.register(UC_ARM_REG_PC) & ~1
+            let pc = context.accessPC()
             context.halt(StopInfo(reason: .reset, pc: pc, symbol: context.symbol(pc),
                                   message: "the firmware requested a system reset (AIRCR.SYSRESETREQ) at \(context.where_(pc))"))
         }
@@ -317,10 +317,13 @@ public final class Machine {
         if options.strictMMIO {
             for window in all {
                 window.onUnknownAccess = { [unowned context] address, isWrite in
-                    let pc = context.register(UC_ARM_REG_PC) & ~1
+                    let pc = context.accessPC()
                     context.halt(context.fault(pc, "--strict-mmio: \(isWrite ? "write to" : "read of") unmodelled MMIO address \(hex(address)) in \(window.regionName)"))
                 }
             }
+        }
+        if options.blockCharging {
+            for window in all { window.afterWrite = { [unowned context] in context.endBlockAfterEventWrite() } }
         }
         for window in all {
             let size = (Int(window.size) + Machine.pageSize - 1) / Machine.pageSize * Machine.pageSize

@@ -71,6 +71,18 @@ final class MachineContext {
 
     func symbol(_ pc: UInt32) -> String? { image.symbols.describe(pc) }
 
+    /// The instruction making the MMIO access under way, for a stop it causes. With block
+    /// charging the PC register still holds the block's start: the access sequence names the
+    /// instruction, and the block is cut there, since Unicorn runs nothing after the stop.
+    func accessPC() -> UInt32 {
+        guard hot.pointee.blockMode, let b = hot.pointee.block else { return register(UC_ARM_REG_PC) & ~1 }
+        let index = hot.pointee.lastAccessIndex
+        guard index >= 0, index < b.pointee.count else { return register(UC_ARM_REG_PC) & ~1 }
+        let pc = b.pointee.steps[index].address
+        cutBlock(hot, atPC: pc)
+        return pc
+    }
+
     func halt(_ info: StopInfo) {
         if stop == nil { stop = info }
         uc_emu_stop(uc)
@@ -194,6 +206,27 @@ final class MachineContext {
         guard hot.pointee.profiling else { return }
         let function = image.symbols.functionIndex(containing: handler) ?? -1
         profiler.push(function: function, returnAddress: returnAddress & ~1, now: hot.pointee.cycles)
+    }
+
+    /// With block charging, a store that made an event due (an exception pended, SysTick
+    /// started) in the middle of a block. The per-instruction hook would look at the event
+    /// before the next instruction, so the block ends after the store. Unicorn leaves the
+    /// block at once when a stop is asked from an MMIO write: the registers are current but the
+    /// PC is not, so the run resumes, one instruction at a time, at the next address.
+    /// Not for stores with base writeback (Unicorn writes the base back after the access) or
+    /// more than one access (the stop would split the instruction): those keep the old
+    /// behaviour, and the event is taken at the end of the block.
+    func endBlockAfterEventWrite() {
+        let s = hot
+        guard s.pointee.blockMode, s.pointee.nextEventCycle != .max, s.pointee.stop == .none,
+              let b = s.pointee.block else { return }
+        let index = s.pointee.lastAccessIndex
+        guard index >= 0, index < s.pointee.blockLimit - 1 else { return }
+        let step = b.pointee.steps[index]
+        let flags = step.slot.pointee.flags
+        guard flags.contains(.store), flags.contains(.pipelinableAccess), !flags.contains(.writeback) else { return }
+        cutBlock(s, atPC: step.address)
+        requestStop(s, uc, .switchToStepping, step.address &+ UInt32(step.slot.pointee.size))
     }
 
     /// Called before an instruction when `cycles >= nextEventCycle`: raises a due SysTick

@@ -21,6 +21,9 @@ final class MMIOWindow {
     private(set) var unknown: [UInt32: (reads: UInt64, writes: UInt64)] = [:]
     /// Called on an unmodelled access (address, isWrite): `--strict-mmio` stops the run here.
     var onUnknownAccess: ((UInt32, Bool) -> Void)?
+    /// Called after every write: block charging ends the block there when the write made an
+    /// event due (MachineContext.endBlockAfterEventWrite).
+    var afterWrite: (() -> Void)?
 
     init(base: UInt32, size: UInt32, regionName: String) {
         self.base = base
