@@ -19,6 +19,9 @@ public enum TFLiteImporter {
     /// The file identifier TFLite writes after the root offset.
     public static let fileIdentifier = "TFL3"
 
+    /// The most elements a tensor may have (16 M, as for an npz model's input).
+    public static let maxTensorElements = 1 << 24
+
     public static func load(path: String) throws -> Model {
         // Foundation reports a device or pipe as a permission problem: name it for what it is.
         switch FileKind.of(path) {
@@ -231,14 +234,17 @@ public enum TFLiteImporter {
             if let bad = shape.first(where: { $0 < 0 }) {
                 throw invalid("tensor \(index) '\(name)' has a dynamic or negative dimension \(bad) in shape \(shape)")
             }
+            // Every tensor becomes a host array (the float reference, calibration, the int8
+            // reference) and a C array: a shape past 16 M elements, larger than any board's
+            // memory, would abort the process on allocation instead of being reported.
             var running = 1
             let plausible = shape.allSatisfy { d in
                 let (p, overflow) = running.multipliedReportingOverflow(by: d)
                 running = p
-                return !overflow && p < (1 << 40)
+                return !overflow && p <= TFLiteImporter.maxTensorElements
             }
             guard plausible else {
-                throw invalid("tensor \(index) '\(name)' shape \(shape) is implausibly large")
+                throw invalid("tensor \(index) '\(name)' shape \(shape) is implausibly large (more than 16 M elements)")
             }
             let typeCode = try fb.i8(t, 1)
             guard let type = TFLiteImporter.elementType(typeCode) else {

@@ -1,0 +1,60 @@
+import Foundation
+import MCUSimCommands
+import MCUTestSupport
+import Testing
+
+// Inputs that crashed the process when the model, data, budget and report parsers were fuzzed
+// through the command line (mutated copies of the MLPerf Tiny fixtures, the digits npz models,
+// budget and cost files). Each is rebuilt here in its smallest form and must now give bad
+// input (65) with one error line that names the file and the problem.
+
+/// `mcusim build` and `check` on fuzzed model and data files.
+@Suite struct FuzzRegressionTests {
+    /// The one stderr line of a rejected input, after the notices mcusim prints first
+    /// (`mcusim: X is a float32 model: ...`); the test fails unless there is exactly one error.
+    static func errorLine(_ outcome: CLIOutcome) -> String {
+        let errors = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("mcusim: error:") }
+        #expect(errors.count == 1, "stderr: \(outcome.stderr)")
+        return errors.first.map(String.init) ?? ""
+    }
+
+    /// A float32 FULLY_CONNECTED model, input [1, 4] -> output `outputShape`, weights [2, 4].
+    static func floatFC(outputShape: [Int32]) -> [UInt8] {
+        let weights = [Float](repeating: 0.25, count: 8).flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        let tensors = [FBTable(fields: [0: .i32s([1, 4]), 1: .u8(0), 3: .string("in")]),
+                       FBTable(fields: [0: .i32s(outputShape), 1: .u8(0), 3: .string("out")]),
+                       FBTable(fields: [0: .i32s([2, 4]), 1: .u8(0), 2: .u32(1), 3: .string("w")])]
+        let op = FBTable(fields: [0: .u32(0), 1: .i32s([0, 2, -1]), 2: .i32s([1])])
+        let subgraph = FBTable(fields: [0: .tables(tensors), 1: .i32s([0]), 2: .i32s([1]), 3: .tables([op]), 4: .string("fc")])
+        let buffers = [FBTable(fields: [:]), FBTable(fields: [0: .bytes(weights)])]
+        return FBWriter.file(FBTable(fields: [0: .u32(3), 1: .tables([FBTable(fields: [0: .u8(9), 2: .i32(1)])]),
+                                              2: .tables([subgraph]), 4: .tables(buffers)]))
+    }
+
+    // Found as kws_ref_model_float32.tflite with one dimension of an activation tensor set to
+    // 0x7F7F_FFFF: the shape passed the old 2^40-element bound, and quantizing with synthetic
+    // calibration inputs asked for terabytes ("failed to allocate ... bytes", SIGABRT).
+    @Test("`check` on a model with an activation tensor of 2^38 elements is bad input (65), not an abort")
+    func hugeActivationTensor() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/huge.tflite"
+        try Data(Self.floatFC(outputShape: [1, 1 << 30, 256])).write(to: URL(fileURLWithPath: path))
+        let outcome = CLI.run(["check", path, "--inputs", "1"])
+        #expect(outcome.status == 65)
+        #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: tensor 1 'out' shape [1, 1073741824, 256] "
+            + "is implausibly large (more than 16 M elements)")
+    }
+
+    @Test("`build` rejects a tensor one element over the 16 M bound as bad input (65)")
+    func tensorJustOverTheBound() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/big.tflite"
+        try Data(Self.floatFC(outputShape: [1, 1 << 24 + 1])).write(to: URL(fileURLWithPath: path))
+        let outcome = CLI.run(["build", path, "-o", dir + "/out"])
+        #expect(outcome.status == 65)
+        #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: tensor 1 'out' shape [1, 16777217] "
+            + "is implausibly large (more than 16 M elements)")
+    }
+}
