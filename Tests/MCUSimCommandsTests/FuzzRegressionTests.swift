@@ -57,4 +57,23 @@ import Testing
         #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: tensor 1 'out' shape [1, 16777217] "
             + "is implausibly large (more than 16 M elements)")
     }
+
+    // Found by mutating the .npy header of a member of digits_cnn.npz: `'shape': )16, 3(`.
+    // The closing parenthesis came before the opening one and slicing between them trapped
+    // ("Range requires lowerBound <= upperBound").
+    @Test("an .npz member whose shape has its parentheses reversed is bad input (65), not a trap")
+    func reversedShapeParentheses() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let models = FixtureBuilder.repositoryRoot + "/firmware/models"
+        try FileManager.default.copyItem(atPath: models + "/digits_mlp.json", toPath: dir + "/m.json")
+        var npz = [UInt8](try Data(contentsOf: URL(fileURLWithPath: models + "/digits_mlp.npz")))
+        let shape = Array("(32, 64)".utf8)
+        let at = try #require((0...(npz.count - shape.count)).first { Array(npz[$0..<($0 + shape.count)]) == shape })
+        npz.replaceSubrange(at..<(at + shape.count), with: Array(")32, 6( ".utf8))
+        try Data(npz).write(to: URL(fileURLWithPath: dir + "/m.npz"))
+        let outcome = CLI.run(["check", dir + "/m.json", "--inputs", "1"])
+        #expect(outcome.status == 65)
+        #expect(Self.errorLine(outcome) == "mcusim: error: \(dir)/m.npz: malformed model: w0.npy: no shape in the header")
+    }
 }
