@@ -76,4 +76,20 @@ import Testing
         #expect(outcome.status == 65)
         #expect(Self.errorLine(outcome) == "mcusim: error: \(dir)/m.npz: malformed model: w0.npy: no shape in the header")
     }
+
+    // Found on the fuzzed KWS models whose enlarged tensors still imported (and on the unmutated
+    // ad01_int8.tflite): the linker's overflow came out as "mcusim: error: the firmware does not
+    // fit the board: ...", the one model error that did not name the model.
+    @Test("`build` and `check` of a model too large for the board's flash name the model in the error", arguments: ["build", "check"])
+    func doesNotFitNamesTheModel(command: String) throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = GeneratorCommandTests.fixtures + "/ad01_int8.tflite"
+        let outcome = CLI.run(command == "build" ? ["build", model, "--board", "max32660", "-o", dir]
+                                                 : ["check", model, "--board", "max32660", "--inputs", "1"])
+        #expect(outcome.status == 65)
+        let line = Self.errorLine(outcome)
+        #expect(line.hasPrefix("mcusim: error: \(model): the firmware does not fit the board: region `FLASH' overflowed by "), "\(line)")
+        #expect(line.hasSuffix(" bytes"), "\(line)")
+    }
 }
