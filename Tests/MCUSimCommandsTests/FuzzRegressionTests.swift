@@ -92,4 +92,41 @@ import Testing
         #expect(line.hasPrefix("mcusim: error: \(model): the firmware does not fit the board: region `FLASH' overflowed by "), "\(line)")
         #expect(line.hasSuffix(" bytes"), "\(line)")
     }
+
+    // Found by fuzzing cost tables and budgets: a value written as a YAML block scalar
+    // (`cache_access: |` followed by an indented comment line) was quoted into the error with
+    // its line break, so "one error line" became two and the second lost the file name.
+    @Test("a multi-line YAML value in a budget, cost table or board file gives a one-line error (65)",
+          arguments: ["budget", "costs", "board"])
+    func blockScalarValueStaysOnOneLine(kind: String) throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let root = FixtureBuilder.repositoryRoot
+        let path = dir + "/\(kind).yaml"
+        let arguments: [String]
+        let key: String
+        switch kind {
+        case "budget":
+            try "cycles: |\n  12\n  34\n".write(toFile: path, atomically: true, encoding: .utf8)
+            (arguments, key) = (["gate", root + "/traces/hello-max32660.json", "--budget", path], "cycles")
+        case "costs":
+            let table = try String(contentsOfFile: root + "/boards/costs/horowitz-45nm.yaml", encoding: .utf8)
+            try #require(table.contains("\n  int_alu: 0.1 "))
+            try table.replacingOccurrences(of: "\n  int_alu: 0.1 ", with: "\n  int_alu: |\n    0.1\n    0.2\n  #")
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            (arguments, key) = (["run", "--board", "max32660", "--quiet", "--costs", path, try RobustnessTests.mutationBaseELF()],
+                                "operations.int_alu")
+        default:
+            let board = try String(contentsOfFile: root + "/boards/max32660.yaml", encoding: .utf8)
+            try #require(board.contains("\nclock_hz: 96_000_000"))
+            try board.replacingOccurrences(of: "\nclock_hz: 96_000_000", with: "\nclock_hz: |\n  96\n  000\n#")
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            (arguments, key) = (["boards", path], "clock_hz")
+        }
+        let outcome = CLI.run(arguments)
+        #expect(outcome.status == 65)
+        let line = Self.errorLine(outcome)
+        #expect(line.hasPrefix("mcusim: error: \(path): \(key): expected "), "\(line)")
+        #expect(line.contains("\\n"), "the line break is shown escaped: \(line)")
+    }
 }
