@@ -129,4 +129,22 @@ import Testing
         #expect(line.hasPrefix("mcusim: error: \(path): \(key): expected "), "\(line)")
         #expect(line.contains("\\n"), "the line break is shown escaped: \(line)")
     }
+
+    // Found by fuzzing cost tables: `mmio: 18446744073709551616` (2^64 pJ) was accepted as a
+    // finite, non-negative cost, and setting up the run trapped converting it to femtojoules
+    // ("Double value cannot be converted to UInt64", SIGILL) in Machine.mapMemory.
+    @Test("`run --costs` with a 2^64 pJ memory cost is bad input (65) naming the file, not a trap")
+    func hugeCostTableFigure() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let table = try String(contentsOfFile: FixtureBuilder.repositoryRoot + "/boards/costs/horowitz-45nm.yaml", encoding: .utf8)
+        let mmio = try #require(table.split(separator: "\n").first { $0.hasPrefix("  mmio:") })
+        let path = dir + "/costs.yaml"
+        try table.replacingOccurrences(of: String(mmio), with: "  mmio: 18446744073709551616")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let outcome = CLI.run(["run", "--board", "max32660", "--quiet", "--costs", path, try RobustnessTests.mutationBaseELF()])
+        #expect(outcome.status == 65)
+        let line = Self.errorLine(outcome)
+        #expect(line.hasPrefix("mcusim: error: \(path): memory.mmio: 1.8446744073709552e+19 pJ is not plausible (0 to 1,000,000)"), "\(line)")
+    }
 }
