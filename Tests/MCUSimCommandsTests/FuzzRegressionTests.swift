@@ -147,4 +147,29 @@ import Testing
         let line = Self.errorLine(outcome)
         #expect(line.hasPrefix("mcusim: error: \(path): memory.mmio: 1.8446744073709552e+19 pJ is not plausible (0 to 1,000,000)"), "\(line)")
     }
+
+    // Found by fuzzing kws_ref_model_float32.tflite: its AVERAGE_POOL_2D (VALID, 25 x 5 over a
+    // [1, 25, 5, 64] input) given filter_width 1,000,000 made `check` take 79 s instead of 3 s:
+    // the float reference, run on every synthetic calibration input, looped over every column
+    // of the filter and skipped those outside the input. The references now visit only the
+    // in-bounds rows and columns (KernelReference.Geometry.taps).
+    @Test("`check` of a float model whose pooling filter is 1,000,000 wide is quick and bit-exact",
+          .timeLimit(.minutes(1)))
+    func hugePoolingFilter() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tensors = [FBTable(fields: [0: .i32s([1, 25, 5, 64]), 1: .u8(0), 3: .string("in")]),
+                       FBTable(fields: [0: .i32s([1, 1, 1, 64]), 1: .u8(0), 3: .string("out")])]
+        // Pool2DOptions: padding VALID, stride 1 x 1, filter 1,000,000 wide and 25 high, no activation.
+        let pool = FBTable(fields: [0: .u8(1), 1: .i32(1), 2: .i32(1), 3: .i32(1_000_000), 4: .i32(25), 5: .u8(0)])
+        let op = FBTable(fields: [0: .u32(0), 1: .i32s([0]), 2: .i32s([1]), 3: .u8(5), 4: .table(pool)])
+        let subgraph = FBTable(fields: [0: .tables(tensors), 1: .i32s([0]), 2: .i32s([1]), 3: .tables([op]), 4: .string("pool")])
+        let bytes = FBWriter.file(FBTable(fields: [0: .u32(3), 1: .tables([FBTable(fields: [0: .u8(1), 2: .i32(1)])]),
+                                                   2: .tables([subgraph]), 4: .tables([FBTable(fields: [:])])]))
+        let path = dir + "/pool.tflite"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let outcome = CLI.run(["check", path, "--inputs", "1"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("1/1 bit-exact"))
+    }
 }
