@@ -172,4 +172,41 @@ import Testing
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("1/1 bit-exact"))
     }
+
+    /// An .npz as numpy.savez writes it: stored (uncompressed) ZIP members, local headers only,
+    /// which is all the reader walks (it does not check CRCs).
+    static func storedZip(_ members: [(String, Data)]) -> Data {
+        var out: [UInt8] = []
+        func u16(_ v: Int) { out += [UInt8(v & 0xff), UInt8(v >> 8 & 0xff)] }
+        func u32(_ v: Int) { u16(v & 0xffff); u16(v >> 16 & 0xffff) }
+        for (name, data) in members {
+            u32(0x0403_4B50); u16(20); u16(0); u16(0); u16(0); u16(0)   // signature, version, flags, stored, time, date
+            u32(0); u32(data.count); u32(data.count); u16(name.utf8.count); u16(0)
+            out += Array(name.utf8) + Array(data)
+        }
+        return Data(out)
+    }
+
+    // Found by fuzzing --data files: finite inputs (3e38) times input_scale (10) overflowed to
+    // infinity after the NaN/infinity check, and the model was calibrated on them silently:
+    // 8.6 % accuracy, exit 0. The check now runs on the scaled values.
+    @Test("--data whose samples overflow once multiplied by input_scale is bad input (65) naming the file")
+    func dataOverflowingInputScale() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rows = [[Float]](repeating: [Float](repeating: 0.5, count: 64), count: 4)
+        rows[1][7] = 3e38
+        let path = dir + "/data.npz"
+        try Self.storedZip([("calibration.npy", GeneratorCommandTests.npy(rows)),
+                            ("input_scale.npy", GeneratorCommandTests.npy([[10]]))]).write(to: URL(fileURLWithPath: path))
+        let model = FixtureBuilder.repositoryRoot + "/firmware/models/digits_mlp.json"
+        let outcome = CLI.run(["build", model, "--data", path, "-o", dir + "/out"])
+        #expect(outcome.status == 65)
+        #expect(Self.errorLine(outcome) == "mcusim: error: \(path): malformed data: calibration times input_scale 10.0 is infinite")
+        // The same samples without the overflow are used.
+        rows[1][7] = 3e37
+        try Self.storedZip([("calibration.npy", GeneratorCommandTests.npy(rows)),
+                            ("input_scale.npy", GeneratorCommandTests.npy([[10]]))]).write(to: URL(fileURLWithPath: path))
+        #expect(CLI.status(["build", model, "--data", path, "-o", dir + "/out"]) == 0)
+    }
 }
