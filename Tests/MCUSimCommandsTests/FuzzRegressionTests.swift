@@ -209,4 +209,29 @@ import Testing
                             ("input_scale.npy", GeneratorCommandTests.npy([[10]]))]).write(to: URL(fileURLWithPath: path))
         #expect(CLI.status(["build", model, "--data", path, "-o", dir + "/out"]) == 0)
     }
+
+    // Found by fuzzing ad01_int8.tflite: an int8 activation's zero point set to -2^31 passed the
+    // importer's 32-bit check, and the code generator trapped negating it into the layer's
+    // int32 input offset (LayerEmitter, "arithmetic overflow", SIGILL).
+    @Test("an int8 tensor whose zero point is outside -128...127 is an invalid model (65), not a trap",
+          arguments: [Int64(Int32.min), 128, -129])
+    func int8ZeroPointOutOfRange(zeroPoint: Int64) throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func quantization(_ scale: Float, _ zeroPoint: Int64) -> FBField { .table(FBTable(fields: [2: .f32s([scale]), 3: .i64s([zeroPoint])])) }
+        let tensors = [FBTable(fields: [0: .i32s([1, 4]), 1: .u8(9), 3: .string("in"), 4: quantization(0.1, zeroPoint)]),
+                       FBTable(fields: [0: .i32s([1, 2]), 1: .u8(9), 3: .string("out"), 4: quantization(0.1, 0)]),
+                       FBTable(fields: [0: .i32s([2, 4]), 1: .u8(9), 2: .u32(1), 3: .string("w"), 4: quantization(0.5, 0)])]
+        let op = FBTable(fields: [0: .u32(0), 1: .i32s([0, 2, -1]), 2: .i32s([1])])
+        let subgraph = FBTable(fields: [0: .tables(tensors), 1: .i32s([0]), 2: .i32s([1]), 3: .tables([op]), 4: .string("fc")])
+        let buffers = [FBTable(fields: [:]), FBTable(fields: [0: .bytes([1, 2, 3, 4, 5, 6, 7, 8])])]
+        let bytes = FBWriter.file(FBTable(fields: [0: .u32(3), 1: .tables([FBTable(fields: [0: .u8(9), 2: .i32(1)])]),
+                                                   2: .tables([subgraph]), 4: .tables(buffers)]))
+        let path = dir + "/zp.tflite"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let outcome = CLI.run(["check", path, "--inputs", "1"])
+        #expect(outcome.status == 65)
+        #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: tensor 0 'in' has zero point \(zeroPoint), "
+            + "outside the int8 range -128...127")
+    }
 }

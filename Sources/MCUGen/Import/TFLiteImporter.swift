@@ -286,6 +286,17 @@ public enum TFLiteImporter {
                 if let bad = zeroPoints.first(where: { $0 < -(1 << 31) || $0 >= 1 << 31 }) {
                     throw invalid("tensor \(index) '\(name)' has zero point \(bad), outside the 32-bit range")
                 }
+                // A zero point is a value of the tensor's own type (TFLite's quantization spec). The
+                // kernels negate it as an int32 input offset: -2^31 on an int8 tensor trapped.
+                let representable: ClosedRange<Int64>? = switch type {
+                case .int8: -128...127
+                case .uint8: 0...255
+                case .int16: -32768...32767
+                default: nil
+                }
+                if let representable, let bad = zeroPoints.first(where: { !representable.contains($0) }) {
+                    throw invalid("tensor \(index) '\(name)' has zero point \(bad), outside the \(type) range \(representable.lowerBound)...\(representable.upperBound)")
+                }
                 let dimension = Int(try fb.i32(q, 6))
                 if scales.count > 1 {
                     guard dimension >= 0, dimension < shape.count, shape[dimension] == scales.count else {
