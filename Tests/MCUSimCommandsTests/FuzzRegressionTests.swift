@@ -234,4 +234,31 @@ import Testing
         #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: tensor 0 'in' has zero point \(zeroPoint), "
             + "outside the int8 range -128...127")
     }
+
+    // Found by mutating ad01_int8.tflite (its first layer's activation set to RELU6, its output
+    // scale to 1e-30): the clamp bound zero_point + round(6 / scale) was converted to Int32
+    // before clamping and trapped ("Double value cannot be converted to Int32", SIGILL). A tiny
+    // scale is a valid file; the bound now saturates at the int8 range.
+    @Test("an int8 layer with RELU6 or RELU_N1_TO_1 and a 1e-30 output scale builds and checks bit-exact",
+          arguments: [UInt8(3), UInt8(2)])
+    func boundedActivationWithTinyScale(activation: UInt8) throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func quantization(_ scale: Float) -> FBField { .table(FBTable(fields: [2: .f32s([scale]), 3: .i64s([0])])) }
+        let tensors = [FBTable(fields: [0: .i32s([1, 4]), 1: .u8(9), 3: .string("in"), 4: quantization(0.1)]),
+                       FBTable(fields: [0: .i32s([1, 2]), 1: .u8(9), 3: .string("out"), 4: quantization(1e-30)]),
+                       FBTable(fields: [0: .i32s([2, 4]), 1: .u8(9), 2: .u32(1), 3: .string("w"), 4: quantization(0.5)])]
+        // FullyConnectedOptions: fused_activation_function (field 0).
+        let op = FBTable(fields: [0: .u32(0), 1: .i32s([0, 2, -1]), 2: .i32s([1]), 3: .u8(8),
+                                  4: .table(FBTable(fields: [0: .u8(activation)]))])
+        let subgraph = FBTable(fields: [0: .tables(tensors), 1: .i32s([0]), 2: .i32s([1]), 3: .tables([op]), 4: .string("fc")])
+        let buffers = [FBTable(fields: [:]), FBTable(fields: [0: .bytes([1, 2, 3, 4, 5, 6, 7, 8])])]
+        let bytes = FBWriter.file(FBTable(fields: [0: .u32(3), 1: .tables([FBTable(fields: [0: .u8(9), 2: .i32(1)])]),
+                                                   2: .tables([subgraph]), 4: .tables(buffers)]))
+        let path = dir + "/act.tflite"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let outcome = CLI.run(["check", path, "--inputs", "1"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("1/1 bit-exact"))
+    }
 }
