@@ -261,4 +261,48 @@ import Testing
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("1/1 bit-exact"))
     }
+
+    /// An int8 DEPTHWISE_CONV_2D model: input [1, 3, 3, inC], filter [1, 2, 2, 2], output
+    /// [1, 2, 2, 2] (VALID, stride 1), with `multiplier` as its depth_multiplier option (nil: absent).
+    static func depthwise(inChannels: Int32, multiplier: Int32?) -> [UInt8] {
+        func quantization(_ scale: Float) -> FBField { .table(FBTable(fields: [2: .f32s([scale]), 3: .i64s([0])])) }
+        let tensors = [FBTable(fields: [0: .i32s([1, 3, 3, inChannels]), 1: .u8(9), 3: .string("in"), 4: quantization(0.1)]),
+                       FBTable(fields: [0: .i32s([1, 2, 2, 2]), 1: .u8(9), 3: .string("out"), 4: quantization(0.1)]),
+                       FBTable(fields: [0: .i32s([1, 2, 2, 2]), 1: .u8(9), 2: .u32(1), 3: .string("w"), 4: quantization(0.5)])]
+        var options = FBTable(fields: [0: .u8(1), 1: .i32(1), 2: .i32(1), 4: .u8(0)])   // VALID, stride 1 x 1, no activation
+        if let multiplier { options.fields[3] = .i32(multiplier) }
+        let op = FBTable(fields: [0: .u32(0), 1: .i32s([0, 2, -1]), 2: .i32s([1]), 3: .u8(2), 4: .table(options)])
+        let subgraph = FBTable(fields: [0: .tables(tensors), 1: .i32s([0]), 2: .i32s([1]), 3: .tables([op]), 4: .string("dw")])
+        let buffers = [FBTable(fields: [:]), FBTable(fields: [0: .bytes([1, 2, 3, 4, 5, 6, 7, 8])])]
+        return FBWriter.file(FBTable(fields: [0: .u32(3), 1: .tables([FBTable(fields: [0: .u8(4), 2: .i32(1)])]),
+                                              2: .tables([subgraph]), 4: .tables(buffers)]))
+    }
+
+    // Found by fuzzing kws_ref_model_float32.tflite: a DEPTHWISE_CONV_2D's depth_multiplier set
+    // to -1 made the reference index before its input ("Index out of range", SIGILL); an absent
+    // option (the schema default 0) divided by zero. The multiplier now comes from the shapes,
+    // as TFLite's ComputeDepthMultiplier has it: filter channels / input channels.
+    @Test("a depthwise layer's depth_multiplier option of -1, 0, 7 or absent is replaced by the shapes' 1",
+          arguments: [Int32(-1), 0, 7, nil])
+    func depthMultiplierFromShapes(multiplier: Int32?) throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/dw.tflite"
+        try Data(Self.depthwise(inChannels: 2, multiplier: multiplier)).write(to: URL(fileURLWithPath: path))
+        let outcome = CLI.run(["check", path, "--inputs", "1"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("1/1 bit-exact"))
+    }
+
+    @Test("a depthwise filter whose channels are not a multiple of the input's is an invalid model (65)")
+    func depthwiseChannelsNotAMultiple() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/dw.tflite"
+        try Data(Self.depthwise(inChannels: 3, multiplier: 1)).write(to: URL(fileURLWithPath: path))
+        let outcome = CLI.run(["check", path, "--inputs", "1"])
+        #expect(outcome.status == 65)
+        #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: layer 0 (DEPTHWISE_CONV_2D, output 'out'): "
+            + "filter [1, 2, 2, 2] channels are not a multiple of the input's 3 channels")
+    }
 }

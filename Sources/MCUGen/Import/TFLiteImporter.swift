@@ -216,8 +216,7 @@ public enum TFLiteImporter {
                     }
                     let op = Operator(kind: kind, inputs: opInputs, outputs: opOutputs,
                                       options: try options(kind, t, layer: i, output: outName))
-                    try validate(op, tensors: tensors, layer: i, output: outName)
-                    operators.append(op)
+                    operators.append(try validate(op, tensors: tensors, layer: i, output: outName))
                 }
             }
 
@@ -384,8 +383,10 @@ public enum TFLiteImporter {
             }
         }
 
-        /// Checks the arity, ranks and hyper-parameters each kind's kernel relies on.
-        func validate(_ op: Operator, tensors: [Tensor], layer: Int, output: String) throws {
+        /// Checks the arity, ranks and hyper-parameters each kind's kernel relies on, and returns
+        /// the operator with what the shapes imply (a depthwise layer's multiplier).
+        func validate(_ op: Operator, tensors: [Tensor], layer: Int, output: String) throws -> Operator {
+            var checked = op
             let where_ = "layer \(layer) (\(op.kind.rawValue), output '\(output)')"
             func need(_ cond: Bool, _ msg: @autoclosure () -> String) throws {
                 if !cond { throw invalid("\(where_): \(msg())") }
@@ -411,6 +412,14 @@ public enum TFLiteImporter {
                 try need(o.strideW >= 1 && o.strideH >= 1 && o.dilationW >= 1 && o.dilationH >= 1,
                          "strides and dilations must be positive")
                 try need(w.shape[3] == out.shape[3], "filter \(w.shape) does not match output \(out.shape)")
+                // As TFLite's ComputeDepthMultiplier: the multiplier is filter channels / input
+                // channels. The option (0 when absent, -1 in a fuzzed file) made the reference
+                // divide by zero or index before its input.
+                try need(x.shape[3] >= 1 && w.shape[3] % x.shape[3] == 0,
+                         "filter \(w.shape) channels are not a multiple of the input's \(x.shape[3]) channels")
+                var derived = o
+                derived.depthMultiplier = w.shape[3] / x.shape[3]
+                checked.options = .depthwiseConv2D(derived)
             case let .pool2D(o):
                 let x = try t(0)
                 try need(x.shape.count == 4 && out.shape.count == 4, "expects 4-D input and output")
@@ -440,6 +449,7 @@ public enum TFLiteImporter {
             default:
                 break
             }
+            return checked
         }
     }
 }
