@@ -39,6 +39,10 @@ struct BuildCommand: ParsableCommand {
     @OptionGroup var placementOptions: PlacementOptions
 
     func run() throws {
+        try ModelInput.namingModel(model) { try buildFirmware() }
+    }
+
+    func buildFirmware() throws {
         let board = try boardOption.load()
         var (compressed, compression) = try ModelInput.load(path: model, prune: pruneOptions, board: board,
                                                             calibration: calibrationOption.calibration)

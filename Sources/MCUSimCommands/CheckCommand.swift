@@ -37,6 +37,10 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
+        try ModelInput.namingModel(model) { try checkFirmware() }
+    }
+
+    func checkFirmware() throws {
         let board = try boardOption.load()
         var (compressed, compression) = try ModelInput.load(path: model, prune: pruneOptions, board: board,
                                                             calibration: calibrationOption.calibration)

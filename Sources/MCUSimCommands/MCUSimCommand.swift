@@ -46,21 +46,21 @@ public struct MCUSimCommand: ParsableCommand {
             } catch let exit as ExitCode {
                 return exit.rawValue
             } catch let error as SimulatorError {
-                printError(error.description)
+                printError(oneLine(error.description))
                 return error.exitStatus.rawValue
             } catch let error as CommandError {
-                printError(error.description)
+                printError(oneLine(error.description))
                 return error.exitStatus.rawValue
             } catch let error as PruningError {
-                printError(error.description)
+                printError(oneLine(error.description))
                 if case .notApplicable = error { return ExitStatus.badInput.rawValue }
                 return ExitStatus.usage.rawValue
             } catch let error as ValidationError {
                 // Option combinations checked while running: one line, as the other errors.
-                printError(error.message)
+                printError(oneLine(error.message))
                 return ExitStatus.usage.rawValue
             } catch let error as GeneratorError {
-                printError(error.description)
+                printError(oneLine(error.description))
                 // A model or toolchain problem is bad input (a model too large for the board fails at link).
                 return ExitStatus.badInput.rawValue
             } catch {
@@ -79,5 +79,19 @@ public struct MCUSimCommand: ParsableCommand {
 
     static func printError(_ message: String) {
         FileHandle.standardError.write(Data("mcusim: error: \(message)\n".utf8))
+    }
+
+    /// mcusim's own errors are one line (docs/exit-codes.md), but their text quotes inputs: a
+    /// YAML block scalar (`key: |`) or a file name can hold line breaks. Control characters and
+    /// line separators are shown escaped (`\n`), so a script reading stderr gets one line.
+    static func oneLine(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator: out.append(contentsOf: scalar.escaped(asASCII: true).unicodeScalars)
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
     }
 }

@@ -31,6 +31,18 @@ enum ModelInput {
         return (try ModelCompression.prepare(loaded, file: path, options: options, dsp: board.core.hasDSP, calibration: inputs), options)
     }
 
+    /// Runs `body`. A failed compile or link (most often: the firmware does not fit the board's
+    /// flash or SRAM) is reported against the model it was built from, as every other model
+    /// error is: `MODEL: the firmware does not fit the board: region `FLASH' overflowed by N bytes`.
+    static func namingModel(_ path: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as GeneratorError {
+            if case .compileFailed = error { throw GeneratorError.badInput(file: path, problem: error.description) }
+            throw error
+        }
+    }
+
     /// `--encoding measure`: replaces the rule's choices by measured ones (a build and a run per
     /// candidate encoding, in a temporary folder).
     static func measureEncodings(_ compressed: inout CompressedModel, options: CompressionOptions, path: String, board: Board,

@@ -122,9 +122,17 @@ public struct SweepPlan: Sendable {
         let model = try root.requiredString("model")
         let dataPath = try root.string("data").map(path)
         let boards = try strings("boards") + strings("board")
-        let plan = try SweepPlan(model: path(model), data: dataPath, boards: boards, prune: strings("prune"),
+        let plan: SweepPlan
+        do {
+            plan = try SweepPlan(model: path(model), data: dataPath, boards: boards, prune: strings("prune"),
                                  sparsity: doubles("sparsity"), encoding: strings("encoding"), quant: strings("quant"),
                                  finetune: wholeNumbers("finetune"), denseDepthwise: try root.bool("dense_depthwise") ?? false)
+        } catch let error as SweepError {
+            guard case let .badPlan(why) = error else { throw error }
+            throw SweepError.badFile(file, "", Self.asKey(why))
+        } catch let error as PruningError {
+            throw SweepError.badFile(file, "", Self.asKey(error.description))
+        }
         let jobs = try root.unsigned("jobs").map { n in
             guard (1...1024).contains(n) else { throw SweepError.badFile(file, "jobs", "\(n) is not from 1 to 1024") }
             return Int(n)
@@ -132,6 +140,12 @@ public struct SweepPlan: Sendable {
         let out = try root.string("out").map(path)
         try root.finish()
         return (plan, jobs, out)
+    }
+
+    /// A plan error as a sweep file's: the rules speak of options (`--sparsity nan: must be in
+    /// [0, 1)`); from a file they name its key instead (`sparsity nan: ...`), after the file.
+    static func asKey(_ message: String) -> String {
+        message.hasPrefix("--") ? String(message.dropFirst(2)) : message
     }
 
     /// The configurations of shard `index` of `count` (1-based): every count-th, in id order,

@@ -83,6 +83,30 @@ import Testing
         #expect(CLI.status(["sweep", file]) == 64)
     }
 
+    // Found by fuzzing sweep files: values the plan's own rules refuse came out as
+    // "mcusim: error: --sparsity nan: must be in [0, 1)", naming an option that was never given
+    // and not the file it came from.
+    @Test("sweep-file values the plan refuses name the file and the key, not a command-line option", arguments: [
+        ("sparsity: [nan]", "sparsity nan: must be in [0, 1)"), ("sparsity: [1.5]", "sparsity 1.5: must be in [0, 1)"),
+        ("prune: [nm:0:0]", "prune nm:0:0: N:M needs 1 <= N < M <= 16"),
+        ("quant: [int4]", "quant int4: known quantizations are int8, int8-per-tensor"),
+        ("finetune: [5000]", "finetune 5000: must be 0 to 1000 epochs"),
+    ])
+    func badSweepPlanValues(line: String, message: String) throws {
+        let file = Self.scratch("plan") + ".yaml"
+        try "model: m.tflite\nboards: [max32660]\nprune: [magnitude]\nsparsity: [0.5]\n\(line)\n"
+            .replacingOccurrences(of: line.split(separator: ":")[0] + ": [magnitude]\n", with: "")
+            .replacingOccurrences(of: line.split(separator: ":")[0] + ": [0.5]\n", with: "")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let error = #expect(throws: SweepError.self) { _ = try SweepPlan.load(file: file) }
+        #expect("\(error.map { "\($0)" } ?? "")" == "\(file): \(message)")
+        let outcome = CLI.run(["sweep", file])
+        #expect(outcome.status == 64)
+        // Only mcusim's lines: the capture also holds what the test runner writes meanwhile.
+        #expect(outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("mcusim:") } == ["mcusim: error: \(file): \(message)"])
+    }
+
     @Test("Pareto: a row is on the frontier unless another is at least as accurate and as cheap")
     func pareto() {
         func row(_ a: Double, _ e: Double) -> SweepRow {

@@ -164,6 +164,11 @@ struct BadCostTable: CustomTestStringConvertible, Sendable {
                      key: "operations.int_div", phrase: "negative"),
         BadCostTable(label: "negative memory.dram", text: edited("  dram: 640", "  dram: -1e-3"), key: "memory.dram", phrase: "negative"),
         BadCostTable(label: "negative cache_access", text: edited("cache_access: 5", "cache_access: -5"), key: "cache_access", phrase: "negative"),
+        // Found by fuzzing: 2^64 pJ passed (finite, not negative) and trapped converting to femtojoules.
+        BadCostTable(label: "2^64 memory.mmio", text: edited("  mmio: 5", "  mmio: 18446744073709551616"), key: "memory.mmio",
+                     phrase: "1.8446744073709552e+19 pJ is not plausible (0 to 1,000,000)"),
+        BadCostTable(label: "1e7 operations.int_alu", text: edited("  int_alu: 0.1", "  int_alu: 1e7"), key: "operations.int_alu",
+                     phrase: "not plausible"),
         BadCostTable(label: "word for operations.fp_mul", text: edited("  fp_mul: 3.7", "  fp_mul: lots"),
                      key: "operations.fp_mul", phrase: "expected a number"),
         BadCostTable(label: "units after memory.sram", text: edited("  sram: 5", "  sram: 5 pJ"), key: "memory.sram", phrase: "expected a number"),

@@ -109,7 +109,9 @@ public enum NumPyArchive {
         let descr = String(descrText[descrText.index(after: q1)..<q2])
         guard let dtype = NumPyArray.DType(rawValue: descr) else { throw fail("unsupported element type \(descr)") }
         guard let fortran = field("fortran_order"), fortran.hasPrefix("False") else { throw fail("Fortran-ordered arrays are not supported") }
-        guard let shapeText = field("shape"), let open = shapeText.firstIndex(of: "("), let close = shapeText.firstIndex(of: ")") else {
+        guard let shapeText = field("shape"), let open = shapeText.firstIndex(of: "("), let close = shapeText[open...].firstIndex(of: ")") else {
+            // The closing parenthesis is looked for after the opening one: a header such as
+            // `'shape': )3, 4(` would otherwise give a reversed range, a trap.
             throw fail("no shape in the header")
         }
         let shapeList = String(shapeText[shapeText.index(after: open)..<close])

@@ -19,6 +19,9 @@ public enum TFLiteImporter {
     /// The file identifier TFLite writes after the root offset.
     public static let fileIdentifier = "TFL3"
 
+    /// The most elements a tensor may have (16 M, as for an npz model's input).
+    public static let maxTensorElements = 1 << 24
+
     public static func load(path: String) throws -> Model {
         // Foundation reports a device or pipe as a permission problem: name it for what it is.
         switch FileKind.of(path) {
@@ -213,8 +216,7 @@ public enum TFLiteImporter {
                     }
                     let op = Operator(kind: kind, inputs: opInputs, outputs: opOutputs,
                                       options: try options(kind, t, layer: i, output: outName))
-                    try validate(op, tensors: tensors, layer: i, output: outName)
-                    operators.append(op)
+                    operators.append(try validate(op, tensors: tensors, layer: i, output: outName))
                 }
             }
 
@@ -231,14 +233,17 @@ public enum TFLiteImporter {
             if let bad = shape.first(where: { $0 < 0 }) {
                 throw invalid("tensor \(index) '\(name)' has a dynamic or negative dimension \(bad) in shape \(shape)")
             }
+            // Every tensor becomes a host array (the float reference, calibration, the int8
+            // reference) and a C array: a shape past 16 M elements, larger than any board's
+            // memory, would abort the process on allocation instead of being reported.
             var running = 1
             let plausible = shape.allSatisfy { d in
                 let (p, overflow) = running.multipliedReportingOverflow(by: d)
                 running = p
-                return !overflow && p < (1 << 40)
+                return !overflow && p <= TFLiteImporter.maxTensorElements
             }
             guard plausible else {
-                throw invalid("tensor \(index) '\(name)' shape \(shape) is implausibly large")
+                throw invalid("tensor \(index) '\(name)' shape \(shape) is implausibly large (more than 16 M elements)")
             }
             let typeCode = try fb.i8(t, 1)
             guard let type = TFLiteImporter.elementType(typeCode) else {
@@ -279,6 +284,17 @@ public enum TFLiteImporter {
                 }
                 if let bad = zeroPoints.first(where: { $0 < -(1 << 31) || $0 >= 1 << 31 }) {
                     throw invalid("tensor \(index) '\(name)' has zero point \(bad), outside the 32-bit range")
+                }
+                // A zero point is a value of the tensor's own type (TFLite's quantization spec). The
+                // kernels negate it as an int32 input offset: -2^31 on an int8 tensor trapped.
+                let representable: ClosedRange<Int64>? = switch type {
+                case .int8: -128...127
+                case .uint8: 0...255
+                case .int16: -32768...32767
+                default: nil
+                }
+                if let representable, let bad = zeroPoints.first(where: { !representable.contains($0) }) {
+                    throw invalid("tensor \(index) '\(name)' has zero point \(bad), outside the \(type) range \(representable.lowerBound)...\(representable.upperBound)")
                 }
                 let dimension = Int(try fb.i32(q, 6))
                 if scales.count > 1 {
@@ -367,8 +383,10 @@ public enum TFLiteImporter {
             }
         }
 
-        /// Checks the arity, ranks and hyper-parameters each kind's kernel relies on.
-        func validate(_ op: Operator, tensors: [Tensor], layer: Int, output: String) throws {
+        /// Checks the arity, ranks and hyper-parameters each kind's kernel relies on, and returns
+        /// the operator with what the shapes imply (a depthwise layer's multiplier).
+        func validate(_ op: Operator, tensors: [Tensor], layer: Int, output: String) throws -> Operator {
+            var checked = op
             let where_ = "layer \(layer) (\(op.kind.rawValue), output '\(output)')"
             func need(_ cond: Bool, _ msg: @autoclosure () -> String) throws {
                 if !cond { throw invalid("\(where_): \(msg())") }
@@ -394,6 +412,14 @@ public enum TFLiteImporter {
                 try need(o.strideW >= 1 && o.strideH >= 1 && o.dilationW >= 1 && o.dilationH >= 1,
                          "strides and dilations must be positive")
                 try need(w.shape[3] == out.shape[3], "filter \(w.shape) does not match output \(out.shape)")
+                // As TFLite's ComputeDepthMultiplier: the multiplier is filter channels / input
+                // channels. The option (0 when absent, -1 in a fuzzed file) made the reference
+                // divide by zero or index before its input.
+                try need(x.shape[3] >= 1 && w.shape[3] % x.shape[3] == 0,
+                         "filter \(w.shape) channels are not a multiple of the input's \(x.shape[3]) channels")
+                var derived = o
+                derived.depthMultiplier = w.shape[3] / x.shape[3]
+                checked.options = .depthwiseConv2D(derived)
             case let .pool2D(o):
                 let x = try t(0)
                 try need(x.shape.count == 4 && out.shape.count == 4, "expects 4-D input and output")
@@ -423,6 +449,7 @@ public enum TFLiteImporter {
             default:
                 break
             }
+            return checked
         }
     }
 }

@@ -37,6 +37,16 @@ public enum KernelReference {
             (self.kH, self.kW, self.strideH, self.strideW, self.padTop, self.padLeft) = (kH, kW, strideH, strideW, padTop, padLeft)
         }
 
+        /// The kernel rows (or columns) of a window whose first row is input row `origin` that
+        /// fall inside an input of `input` rows: TFLite's filter_y_start / filter_y_end. The
+        /// reference loops run over these only, so a pooling filter far larger than its input (a
+        /// TFLite file may declare any filter size) costs what the input holds, not what the
+        /// filter claims: a 1,000,000-wide filter made `check` run for minutes.
+        public static func taps(from origin: Int, kernel: Int, input: Int) -> Range<Int> {
+            let low = max(0, -origin), high = min(kernel, input - origin)
+            return low < high ? low..<high : 0..<0
+        }
+
         /// TFLite padding: output size and (top, left) padding for SAME or VALID.
         public static func make(inH: Int, inW: Int, inC: Int, outC: Int, kH: Int, kW: Int, strideH: Int, strideW: Int,
                                 same: Bool) -> Geometry {
@@ -173,8 +183,8 @@ public enum KernelReference {
                 let y0 = oy * g.strideH - g.padTop, x0 = ox * g.strideW - g.padLeft
                 for c in 0..<g.inC {
                     var taps: [Int32] = []
-                    for ky in 0..<g.kH where (0..<g.inH).contains(y0 + ky) {
-                        for kx in 0..<g.kW where (0..<g.inW).contains(x0 + kx) {
+                    for ky in Geometry.taps(from: y0, kernel: g.kH, input: g.inH) {
+                        for kx in Geometry.taps(from: x0, kernel: g.kW, input: g.inW) {
                             taps.append(Int32(input[((y0 + ky) * g.inW + x0 + kx) * g.inC + c]))
                         }
                     }

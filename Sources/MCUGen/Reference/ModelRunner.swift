@@ -75,7 +75,10 @@ public enum ModelRunner {
     /// CalculateActivationRangeQuantized).
     static func activationRange(_ a: FusedActivation, _ out: Tensor) -> (Int32, Int32) {
         let zp = zeroPoint(out), s = scale(out)
-        func q(_ v: Double) -> Int32 { zp + Int32((v / s).rounded()) }
+        // Clamped to int8 in Double before converting: a tiny output scale (1e-30, finite and
+        // positive, so a valid file) makes 6 / scale far past Int32 and trapped. Within int8 the
+        // result is TFLite's zero_point + round(v / scale), clamped by the callers anyway.
+        func q(_ v: Double) -> Int32 { Int32(max(-128, min(127, Double(zp) + (v / s).rounded()))) }
         switch a {
         case .none: return (-128, 127)
         case .relu: return (max(-128, zp), 127)

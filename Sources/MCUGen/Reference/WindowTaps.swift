@@ -1,6 +1,7 @@
 /// The in-bounds taps of a convolution or pooling window over an NHWC input, in the order the
 /// reference kernels sum them (output pixel, channel, then kernel row and column). Shared by
-/// the float reference and the trainer so both visit exactly the same taps.
+/// the float reference and the trainer so both visit exactly the same taps. Only in-bounds
+/// kernel rows and columns are visited (KernelReference.Geometry.taps).
 enum WindowTaps {
     /// Calls `body(output index, output channel, input pixel offset, weight index)` per tap.
     /// Convolution weights are OHWI (the index starts an in_c-long run); depthwise [1, kH, kW, outC].
@@ -9,12 +10,11 @@ enum WindowTaps {
             for ox in 0..<g.outW {
                 for c in 0..<g.outC {
                     let o = (oy * g.outW + ox) * g.outC + c
-                    for ky in 0..<g.kH {
-                        let iy = oy * g.strideH - g.padTop + ky
-                        guard iy >= 0 && iy < g.inH else { continue }
-                        for kx in 0..<g.kW {
-                            let ix = ox * g.strideW - g.padLeft + kx
-                            guard ix >= 0 && ix < g.inW else { continue }
+                    let y0 = oy * g.strideH - g.padTop, x0 = ox * g.strideW - g.padLeft
+                    for ky in KernelReference.Geometry.taps(from: y0, kernel: g.kH, input: g.inH) {
+                        let iy = y0 + ky
+                        for kx in KernelReference.Geometry.taps(from: x0, kernel: g.kW, input: g.inW) {
+                            let ix = x0 + kx
                             let src = (iy * g.inW + ix) * g.inC
                             body(o, c, src, depthwise ? (ky * g.kW + kx) * g.outC + c : ((c * g.kH + ky) * g.kW + kx) * g.inC)
                         }
@@ -31,12 +31,11 @@ enum WindowTaps {
             for ox in 0..<g.outW {
                 for c in 0..<g.outC {
                     var taps: [Int] = []
-                    for ky in 0..<g.kH {
-                        let iy = oy * g.strideH - g.padTop + ky
-                        guard iy >= 0 && iy < g.inH else { continue }
-                        for kx in 0..<g.kW {
-                            let ix = ox * g.strideW - g.padLeft + kx
-                            guard ix >= 0 && ix < g.inW else { continue }
+                    let y0 = oy * g.strideH - g.padTop, x0 = ox * g.strideW - g.padLeft
+                    for ky in KernelReference.Geometry.taps(from: y0, kernel: g.kH, input: g.inH) {
+                        let iy = y0 + ky
+                        for kx in KernelReference.Geometry.taps(from: x0, kernel: g.kW, input: g.inW) {
+                            let ix = x0 + kx
                             taps.append((iy * g.inW + ix) * g.inC + c)
                         }
                     }

@@ -28,7 +28,10 @@ public struct DataSet: Sendable {
             let f = a.floats
             // A NaN or infinity would train and calibrate silently into garbage.
             guard f.allSatisfy(\.isFinite), scale.isFinite else { throw fail("\(key) holds NaN or infinite values") }
-            return stride(from: 0, to: f.count, by: inputSize).map { f[$0..<($0 + inputSize)].map { $0 * scale } }
+            let scaled = f.map { $0 * scale }
+            // Finite values can still overflow once scaled (3e38 x input_scale 10).
+            guard scaled.allSatisfy(\.isFinite) else { throw fail("\(key) times input_scale \(scale) is infinite") }
+            return stride(from: 0, to: scaled.count, by: inputSize).map { Array(scaled[$0..<($0 + inputSize)]) }
         }
         func labelled(_ xKey: String, _ yKey: String) throws -> [(x: [Float], y: Int)] {
             guard let xs = try samples(xKey) else { return [] }

@@ -88,12 +88,15 @@ public struct CostTable: Sendable, Equatable {
                          cacheAccess: cacheAccess, sourcePath: path)
     }
 
-    /// A required, finite, non-negative number of picojoules.
+    /// A required number of picojoules from 0 to 1,000,000 (the bound a board's `energy_pj`
+    /// has): the simulator charges memory accesses in whole femtojoules (UInt64), and a larger
+    /// figure, such as 2^64, trapped converting to that.
     static func picojoules(_ node: inout DataFileNode, _ key: String) throws -> Double {
         guard let value = try node.double(key) else {
             throw node.error(key, "missing; every cost is required (pJ, 0 to charge nothing)")
         }
         guard value >= 0 else { throw node.error(key, "must not be negative, got \(value)") }
+        guard value <= 1_000_000 else { throw node.error(key, "\(value) pJ is not plausible (0 to 1,000,000)") }
         return value
     }
 
