@@ -172,6 +172,10 @@ struct SweepRunCommand: ParsableCommand {
                                      library: BoardLibrary.locate())
         } catch let error as SweepError {
             throw CommandError.badInput(error.description)
+        } catch let error as SimulatorError where model.hasSuffix(".yaml") || model.hasSuffix(".yml") {
+            // A board the sweep file names (boards:) that does not load: say which file named it.
+            guard case .unknownBoard = error else { throw error }
+            throw CommandError.badInput("\(model): boards: \(error.description)")
         }
         var configurations = plan.configurations
         if let (i, n) = try parseShard() { configurations = plan.shard(i, of: n) }

@@ -19,8 +19,8 @@ import Testing
     }
 
     /// A float32 FULLY_CONNECTED model, input [1, 4] -> output `outputShape`, weights [2, 4].
-    static func floatFC(outputShape: [Int32]) -> [UInt8] {
-        let weights = [Float](repeating: 0.25, count: 8).flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+    static func floatFC(outputShape: [Int32], weight: Float = 0.25) -> [UInt8] {
+        let weights = [Float](repeating: weight, count: 8).flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
         let tensors = [FBTable(fields: [0: .i32s([1, 4]), 1: .u8(0), 3: .string("in")]),
                        FBTable(fields: [0: .i32s(outputShape), 1: .u8(0), 3: .string("out")]),
                        FBTable(fields: [0: .i32s([2, 4]), 1: .u8(0), 2: .u32(1), 3: .string("w")])]
@@ -44,6 +44,23 @@ import Testing
         #expect(outcome.status == 65)
         #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: tensor 1 'out' shape [1, 1073741824, 256] "
             + "is implausibly large (more than 16 M elements)")
+    }
+
+    // Noted while fuzzing: weights near the float32 limit make the float reference's
+    // activations infinite, so quantization gave the output an infinite scale; only a SOFTMAX
+    // layer caught it, and without one the firmware built and computed garbage.
+    @Test("a float model whose activations overflow float32 is refused at quantization (65)")
+    func infiniteQuantizationScale() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/overflow.tflite"
+        try Data(Self.floatFC(outputShape: [1, 2], weight: 3e38)).write(to: URL(fileURLWithPath: path))
+        let outcome = CLI.run(["build", path, "-o", dir + "/out"])
+        #expect(outcome.status == 65)
+        #expect(Self.errorLine(outcome).hasPrefix("mcusim: error: \(path): invalid model: quantization gives tensor 'out' the scale "))
+        // The same model with ordinary weights builds.
+        try Data(Self.floatFC(outputShape: [1, 2])).write(to: URL(fileURLWithPath: path))
+        #expect(CLI.status(["build", path, "-o", dir + "/out"]) == 0)
     }
 
     @Test("`build` rejects a tensor one element over the 16 M bound as bad input (65)")

@@ -107,6 +107,19 @@ import Testing
         #expect(outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("mcusim:") } == ["mcusim: error: \(file): \(message)"])
     }
 
+    @Test("a sweep file naming an unknown board names the file and the key")
+    func unknownBoardInSweepFile() throws {
+        let file = Self.scratch("boards") + ".yaml"
+        let model = FixtureBuilder.repositoryRoot + "/firmware/models/digits_mlp.json"
+        try "model: \(model)\nboards: [bogus]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let out = Self.scratch("boards-out")
+        defer { try? FileManager.default.removeItem(atPath: file); try? FileManager.default.removeItem(atPath: out) }
+        let outcome = CLI.run(["sweep", file, "--out", out])
+        #expect(outcome.status == 65)
+        let lines = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("mcusim:") }
+        #expect(lines.count == 1 && lines.first?.hasPrefix("mcusim: error: \(file): boards: unknown board 'bogus'") == true, "\(lines)")
+    }
+
     @Test("Pareto: a row is on the frontier unless another is at least as accurate and as cheap")
     func pareto() {
         func row(_ a: Double, _ e: Double) -> SweepRow {

@@ -83,6 +83,14 @@ public enum Quantizer {
                 throw GeneratorError.invalidModel(file: file, problem: "quantization does not handle \(op.kind.rawValue) yet")
             }
         }
+        // Values near the float32 limit (weights, or activations on the calibration inputs) give
+        // an infinite or zero scale, which the kernels' requantization cannot represent: refuse
+        // here, naming the tensor, rather than generate firmware that computes garbage.
+        for t in q.tensors {
+            if let bad = t.quantization?.scales.first(where: { !$0.isFinite || $0 <= 0 }) {
+                throw GeneratorError.invalidModel(file: file, problem: "quantization gives tensor '\(t.name)' the scale \(bad): its weights or its values on the calibration inputs are beyond the float32 range")
+            }
+        }
         return q
     }
 
