@@ -167,11 +167,12 @@ import Testing
 
     // Found by fuzzing kws_ref_model_float32.tflite: its AVERAGE_POOL_2D (VALID, 25 x 5 over a
     // [1, 25, 5, 64] input) given filter_width 1,000,000 made `check` take 79 s instead of 3 s:
-    // the float reference, run on every synthetic calibration input, looped over every column
-    // of the filter and skipped those outside the input. The references now visit only the
-    // in-bounds rows and columns (KernelReference.Geometry.taps).
-    @Test("`check` of a float model whose pooling filter is 1,000,000 wide is quick and bit-exact",
-          .timeLimit(.minutes(1)))
+    // the float reference looped over every column of the filter and skipped those outside the
+    // input. The references now visit only the in-bounds rows and columns
+    // (KernelReference.Geometry.taps). Such a window also gives no output at all under TFLite's
+    // shape rule (VALID: (5 - 1,000,000 + 1) / 1 columns, a negative count), so the importer now refuses
+    // the declared [1, 1, 1, 64] at once.
+    @Test("a pooling filter of 1,000,000 columns over 5 is refused at once (65)", .timeLimit(.minutes(1)))
     func hugePoolingFilter() throws {
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -186,8 +187,26 @@ import Testing
         let path = dir + "/pool.tflite"
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let outcome = CLI.run(["check", path, "--inputs", "1"])
-        #expect(outcome.status == 0, "\(outcome.stderr)")
-        #expect(outcome.stdout.contains("1/1 bit-exact"))
+        #expect(outcome.status == 65)
+        #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: layer 0 (AVERAGE_POOL_2D, output 'out'): output [1, 1, 1, 64] "
+            + "is not the shape TFLite computes from input [1, 25, 5, 64] and the window: [1, 1, -999994, 64]")
+    }
+
+    // Found by fuzzing: kws_ref_model.tflite with its output tensor's shape emptied ([]), and
+    // the float model with a depthwise stride of 2^31 - 1. TFLite recomputes both shapes when it
+    // prepares the layers; mcusim used the declared ones, so firmware and reference disagreed
+    // (`check` exit 73). Declared shapes must now be the computed ones.
+    @Test("an output shape other than the one TFLite computes is an invalid model (65)")
+    func declaredOutputShapeMustMatch() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/fc.tflite"
+        try Data(Self.floatFC(outputShape: [1, 3])).write(to: URL(fileURLWithPath: path))
+        let outcome = CLI.run(["build", path, "-o", dir + "/out"])
+        #expect(outcome.status == 65)
+        #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: layer 0 (FULLY_CONNECTED, output 'out'): output [1, 3] does not hold 1 x 2 values")
+        try Data(Self.floatFC(outputShape: [1, 2])).write(to: URL(fileURLWithPath: path))
+        #expect(CLI.status(["build", path, "-o", dir + "/out"]) == 0)
     }
 
     /// An .npz as numpy.savez writes it: stored (uncompressed) ZIP members, local headers only,

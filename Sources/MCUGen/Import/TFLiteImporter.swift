@@ -396,6 +396,19 @@ public enum TFLiteImporter {
                 return tensors[op.inputs[slot]]
             }
             let out = tensors[op.outputs[0]]
+            // TFLite recomputes an output's shape from its inputs when it prepares a layer, so a
+            // file may declare another one. The generator sizes buffers from the declared shapes:
+            // they must be the ones TFLite computes, or firmware and reference disagree.
+            func spatial(_ padding: Padding, input x: [Int], kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                         dilationH: Int = 1, dilationW: Int = 1) throws {
+                func size(_ input: Int, _ kernel: Int, _ stride: Int, _ dilation: Int) -> Int {
+                    // ComputeOutSize: SAME ceil(in / stride), VALID ceil((in - dilated kernel + 1) / stride).
+                    padding == .same ? (input + stride - 1) / stride : (input - ((kernel - 1) * dilation + 1) + stride) / stride
+                }
+                let h = size(x[1], kernelH, strideH, dilationH), w = size(x[2], kernelW, strideW, dilationW)
+                try need(out.shape[0] == x[0] && out.shape[1] == h && out.shape[2] == w,
+                         "output \(out.shape) is not the shape TFLite computes from input \(x) and the window: [\(x[0]), \(h), \(w), \(out.shape[3])]")
+            }
             switch op.options {
             case let .conv2D(o):
                 let x = try t(0), w = try t(1)
@@ -405,6 +418,8 @@ public enum TFLiteImporter {
                          "strides and dilations must be positive")
                 try need(x.shape[3] % max(w.shape[3], 1) == 0 && w.shape[0] == out.shape[3],
                          "filter \(w.shape) does not match input \(x.shape) and output \(out.shape)")
+                try spatial(o.padding, input: x.shape, kernelH: w.shape[1], kernelW: w.shape[2], strideH: o.strideH, strideW: o.strideW,
+                            dilationH: o.dilationH, dilationW: o.dilationW)
             case let .depthwiseConv2D(o):
                 let x = try t(0), w = try t(1)
                 try need(x.shape.count == 4 && w.shape.count == 4 && out.shape.count == 4,
@@ -417,6 +432,8 @@ public enum TFLiteImporter {
                 // divide by zero or index before its input.
                 try need(x.shape[3] >= 1 && w.shape[3] % x.shape[3] == 0,
                          "filter \(w.shape) channels are not a multiple of the input's \(x.shape[3]) channels")
+                try spatial(o.padding, input: x.shape, kernelH: w.shape[1], kernelW: w.shape[2], strideH: o.strideH, strideW: o.strideW,
+                            dilationH: o.dilationH, dilationW: o.dilationW)
                 var derived = o
                 derived.depthMultiplier = w.shape[3] / x.shape[3]
                 checked.options = .depthwiseConv2D(derived)
@@ -425,15 +442,23 @@ public enum TFLiteImporter {
                 try need(x.shape.count == 4 && out.shape.count == 4, "expects 4-D input and output")
                 try need(o.strideW >= 1 && o.strideH >= 1 && o.filterW >= 1 && o.filterH >= 1,
                          "strides and filter size must be positive")
+                try need(out.shape[3] == x.shape[3], "output \(out.shape) does not keep the input's \(x.shape[3]) channels")
+                try spatial(o.padding, input: x.shape, kernelH: o.filterH, kernelW: o.filterW, strideH: o.strideH, strideW: o.strideW)
             case .fullyConnected:
                 let x = try t(0), w = try t(1)
                 try need(w.shape.count == 2, "expects 2-D weights, got \(w.shape)")
                 try need(w.shape[1] > 0 && x.elementCount % w.shape[1] == 0,
                          "input \(x.shape) is not a multiple of the weights' input size \(w.shape[1])")
+                try need(out.elementCount == x.elementCount / w.shape[1] * w.shape[0],
+                         "output \(out.shape) does not hold \(x.elementCount / w.shape[1]) x \(w.shape[0]) values")
             case .add:
-                _ = try t(0); _ = try t(1)
+                let x = try t(0), y = try t(1)
+                try need(x.elementCount == y.elementCount && out.elementCount == x.elementCount,
+                         "inputs \(x.shape) and \(y.shape) and output \(out.shape) differ in size")
             default:
-                _ = try t(0)
+                // Softmax, reshape, quantize: the output holds what the input does.
+                let x = try t(0)
+                try need(out.elementCount == x.elementCount, "output \(out.shape) does not hold the input's \(x.elementCount) values")
             }
             // Weighted layers index scales and biases by output channel.
             switch op.options {
