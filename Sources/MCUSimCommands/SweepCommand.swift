@@ -131,8 +131,9 @@ struct SweepRunCommand: ParsableCommand {
         func list(_ s: String?) -> [String] { s?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? [] }
         var plan: SweepPlan
         var jobs = self.jobs, out = self.out
+        let planFile = model.hasSuffix(".yaml") || model.hasSuffix(".yml")
         do {
-            if model.hasSuffix(".yaml") || model.hasSuffix(".yml") {
+            if planFile {
                 let loaded = try SweepPlan.load(file: model)
                 plan = loaded.plan
                 if denseDepthwise {
@@ -172,7 +173,7 @@ struct SweepRunCommand: ParsableCommand {
                                      library: BoardLibrary.locate())
         } catch let error as SweepError {
             throw CommandError.badInput(error.description)
-        } catch let error as SimulatorError where model.hasSuffix(".yaml") || model.hasSuffix(".yml") {
+        } catch let error as SimulatorError where planFile {
             // A board the sweep file names (boards:) that does not load: say which file named it.
             guard case .unknownBoard = error else { throw error }
             throw CommandError.badInput("\(model): boards: \(error.description)")

@@ -18,6 +18,12 @@ import Testing
         return errors.first.map(String.init) ?? ""
     }
 
+    /// Writes a built flatbuffer to `path` and returns the path.
+    static func write(_ bytes: [UInt8], to path: String) throws -> String {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
     /// A float32 FULLY_CONNECTED model, input [1, 4] -> output `outputShape`, weights [2, 4].
     static func floatFC(outputShape: [Int32], weight: Float = 0.25) -> [UInt8] {
         let weights = [Float](repeating: weight, count: 8).flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
@@ -38,8 +44,7 @@ import Testing
     func hugeActivationTensor() throws {
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/huge.tflite"
-        try Data(Self.floatFC(outputShape: [1, 1 << 30, 256])).write(to: URL(fileURLWithPath: path))
+        let path = try Self.write(Self.floatFC(outputShape: [1, 1 << 30, 256]), to: dir + "/huge.tflite")
         let outcome = CLI.run(["check", path, "--inputs", "1"])
         #expect(outcome.status == 65)
         #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: tensor 1 'out' shape [1, 1073741824, 256] "
@@ -53,13 +58,12 @@ import Testing
     func infiniteQuantizationScale() throws {
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/overflow.tflite"
-        try Data(Self.floatFC(outputShape: [1, 2], weight: 3e38)).write(to: URL(fileURLWithPath: path))
+        let path = try Self.write(Self.floatFC(outputShape: [1, 2], weight: 3e38), to: dir + "/overflow.tflite")
         let outcome = CLI.run(["build", path, "-o", dir + "/out"])
         #expect(outcome.status == 65)
         #expect(Self.errorLine(outcome).hasPrefix("mcusim: error: \(path): invalid model: quantization gives tensor 'out' the scale "))
         // The same model with ordinary weights builds.
-        try Data(Self.floatFC(outputShape: [1, 2])).write(to: URL(fileURLWithPath: path))
+        _ = try Self.write(Self.floatFC(outputShape: [1, 2]), to: path)
         #expect(CLI.status(["build", path, "-o", dir + "/out"]) == 0)
     }
 
@@ -67,8 +71,7 @@ import Testing
     func tensorJustOverTheBound() throws {
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/big.tflite"
-        try Data(Self.floatFC(outputShape: [1, 1 << 24 + 1])).write(to: URL(fileURLWithPath: path))
+        let path = try Self.write(Self.floatFC(outputShape: [1, 1 << 24 + 1]), to: dir + "/big.tflite")
         let outcome = CLI.run(["build", path, "-o", dir + "/out"])
         #expect(outcome.status == 65)
         #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: tensor 1 'out' shape [1, 16777217] "
@@ -184,8 +187,7 @@ import Testing
         let subgraph = FBTable(fields: [0: .tables(tensors), 1: .i32s([0]), 2: .i32s([1]), 3: .tables([op]), 4: .string("pool")])
         let bytes = FBWriter.file(FBTable(fields: [0: .u32(3), 1: .tables([FBTable(fields: [0: .u8(1), 2: .i32(1)])]),
                                                    2: .tables([subgraph]), 4: .tables([FBTable(fields: [:])])]))
-        let path = dir + "/pool.tflite"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let path = try Self.write(bytes, to: dir + "/pool.tflite")
         let outcome = CLI.run(["check", path, "--inputs", "1"])
         #expect(outcome.status == 65)
         #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: layer 0 (AVERAGE_POOL_2D, output 'out'): output [1, 1, 1, 64] "
@@ -200,12 +202,11 @@ import Testing
     func declaredOutputShapeMustMatch() throws {
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/fc.tflite"
-        try Data(Self.floatFC(outputShape: [1, 3])).write(to: URL(fileURLWithPath: path))
+        let path = try Self.write(Self.floatFC(outputShape: [1, 3]), to: dir + "/fc.tflite")
         let outcome = CLI.run(["build", path, "-o", dir + "/out"])
         #expect(outcome.status == 65)
         #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: layer 0 (FULLY_CONNECTED, output 'out'): output [1, 3] does not hold 1 x 2 values")
-        try Data(Self.floatFC(outputShape: [1, 2])).write(to: URL(fileURLWithPath: path))
+        _ = try Self.write(Self.floatFC(outputShape: [1, 2]), to: path)
         #expect(CLI.status(["build", path, "-o", dir + "/out"]) == 0)
     }
 
@@ -263,8 +264,7 @@ import Testing
         let buffers = [FBTable(fields: [:]), FBTable(fields: [0: .bytes([1, 2, 3, 4, 5, 6, 7, 8])])]
         let bytes = FBWriter.file(FBTable(fields: [0: .u32(3), 1: .tables([FBTable(fields: [0: .u8(9), 2: .i32(1)])]),
                                                    2: .tables([subgraph]), 4: .tables(buffers)]))
-        let path = dir + "/zp.tflite"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let path = try Self.write(bytes, to: dir + "/zp.tflite")
         let outcome = CLI.run(["check", path, "--inputs", "1"])
         #expect(outcome.status == 65)
         #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: tensor 0 'in' has zero point \(zeroPoint), "
@@ -291,8 +291,7 @@ import Testing
         let buffers = [FBTable(fields: [:]), FBTable(fields: [0: .bytes([1, 2, 3, 4, 5, 6, 7, 8])])]
         let bytes = FBWriter.file(FBTable(fields: [0: .u32(3), 1: .tables([FBTable(fields: [0: .u8(9), 2: .i32(1)])]),
                                                    2: .tables([subgraph]), 4: .tables(buffers)]))
-        let path = dir + "/act.tflite"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let path = try Self.write(bytes, to: dir + "/act.tflite")
         let outcome = CLI.run(["check", path, "--inputs", "1"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("1/1 bit-exact"))
@@ -323,8 +322,7 @@ import Testing
     func depthMultiplierFromShapes(multiplier: Int32?) throws {
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/dw.tflite"
-        try Data(Self.depthwise(inChannels: 2, multiplier: multiplier)).write(to: URL(fileURLWithPath: path))
+        let path = try Self.write(Self.depthwise(inChannels: 2, multiplier: multiplier), to: dir + "/dw.tflite")
         let outcome = CLI.run(["check", path, "--inputs", "1"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("1/1 bit-exact"))
@@ -334,8 +332,7 @@ import Testing
     func depthwiseChannelsNotAMultiple() throws {
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/dw.tflite"
-        try Data(Self.depthwise(inChannels: 3, multiplier: 1)).write(to: URL(fileURLWithPath: path))
+        let path = try Self.write(Self.depthwise(inChannels: 3, multiplier: 1), to: dir + "/dw.tflite")
         let outcome = CLI.run(["check", path, "--inputs", "1"])
         #expect(outcome.status == 65)
         #expect(Self.errorLine(outcome) == "mcusim: error: \(path): invalid model: layer 0 (DEPTHWISE_CONV_2D, output 'out'): "

@@ -236,6 +236,18 @@ func cutBlock(_ s: UnsafeMutablePointer<HotState>, atPC pc: UInt32) {
     finishBlock(s)
 }
 
+/// The instruction of the running block that made the data access the memory hook saw last,
+/// charged and cut there; nil outside a block. For stops and events an MMIO callback causes:
+/// Unicorn runs nothing of the block after them.
+func cutBlockAtLastAccess(_ s: UnsafeMutablePointer<HotState>) -> UInt32? {
+    guard s.pointee.blockMode, let b = s.pointee.block else { return nil }
+    let index = s.pointee.lastAccessIndex
+    guard index >= 0, index < b.pointee.count else { return nil }
+    let pc = b.pointee.steps[index].address
+    cutBlock(s, atPC: pc)
+    return pc
+}
+
 /// An invalid access while a block runs: the instruction making it, charged and cut there.
 /// (A protection fault may come after the access was reported to the memory hook.)
 func cutBlockAtAccess(_ s: UnsafeMutablePointer<HotState>, address: UInt32) -> UInt32? {

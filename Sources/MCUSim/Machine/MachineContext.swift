@@ -73,14 +73,9 @@ final class MachineContext {
 
     /// The instruction making the MMIO access under way, for a stop it causes. With block
     /// charging the PC register still holds the block's start: the access sequence names the
-    /// instruction, and the block is cut there, since Unicorn runs nothing after the stop.
+    /// instruction (cutBlockAtLastAccess).
     func accessPC() -> UInt32 {
-        guard hot.pointee.blockMode, let b = hot.pointee.block else { return register(UC_ARM_REG_PC) & ~1 }
-        let index = hot.pointee.lastAccessIndex
-        guard index >= 0, index < b.pointee.count else { return register(UC_ARM_REG_PC) & ~1 }
-        let pc = b.pointee.steps[index].address
-        cutBlock(hot, atPC: pc)
-        return pc
+        cutBlockAtLastAccess(hot) ?? register(UC_ARM_REG_PC) & ~1
     }
 
     func halt(_ info: StopInfo) {
@@ -222,11 +217,11 @@ final class MachineContext {
               let b = s.pointee.block else { return }
         let index = s.pointee.lastAccessIndex
         guard index >= 0, index < s.pointee.blockLimit - 1 else { return }
-        let step = b.pointee.steps[index]
-        let flags = step.slot.pointee.flags
-        guard flags.contains(.store), flags.contains(.pipelinableAccess), !flags.contains(.writeback) else { return }
-        cutBlock(s, atPC: step.address)
-        requestStop(s, uc, .switchToStepping, step.address &+ UInt32(step.slot.pointee.size))
+        let slot = b.pointee.steps[index].slot
+        let flags = slot.pointee.flags
+        guard flags.contains(.store), flags.contains(.pipelinableAccess), !flags.contains(.writeback),
+              let pc = cutBlockAtLastAccess(s) else { return }
+        requestStop(s, uc, .switchToStepping, pc &+ UInt32(slot.pointee.size))
     }
 
     /// Called before an instruction when `cycles >= nextEventCycle`: raises a due SysTick
